@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ggufsync_assets.cli import config_cmd
-from ggufsync_assets.cli.common import EXIT_USAGE, CliError
+from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError
 from ggufsync_assets.settings import ConfigError
 
 COMMANDS = (config_cmd,)
@@ -40,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; that is not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ where it came from; the merged result is validated once, by the `Settings` model
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,7 +81,8 @@ class StrictYamlSource(YamlConfigSettingsSource):
     """pydantic-settings' YAML source with duplicate-key refusal and a mapping-at-top check."""
 
     def _read_file(self, file_path: Path) -> dict[str, Any]:  # type: ignore[override]
-        with file_path.open(encoding="utf-8") as handle:
+        opener = gzip.open if file_path.suffix == ".gz" else open
+        with opener(file_path, "rt", encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
         if data is None:
             return {}
@@ -101,8 +103,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(
             [Problem(str(path), "", f"not valid YAML: {exc}".replace("\n", " "), show_value=False)]
         ) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(str(path), "", "not UTF-8 text", show_value=False)]) from exc
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
+        raise ConfigError([Problem(str(path), "", "not a readable UTF-8 text file", show_value=False)]) from exc
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

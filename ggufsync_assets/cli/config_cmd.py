@@ -1,0 +1,204 @@
+"""`ggufsync config ...`: the operator's verbs for the config folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError, add_settings_options
+from ggufsync_assets.config_deploy.store import ConfigStore
+from ggufsync_assets.redaction import MASK, mask_value
+from ggufsync_assets.settings import Environment, load_settings
+from ggufsync_assets.settings.layers import config_dir, environment_file, flatten
+from ggufsync_assets.settings.model import key_paths
+
+ENVIRONMENTS = [e.value for e in Environment]
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    config = commands.add_parser("config", help="validate, compare and deploy configuration files")
+    config.add_argument(
+        "--config-dir",
+        type=Path,
+        default=None,
+        help="the config folder (default: $GGUFSYNC_CONFIG_DIR or ./config)",
+    )
+    verbs = config.add_subparsers(dest="verb", required=True, parser_class=type(config))
+
+    validate = verbs.add_parser("validate", help="check files: syntax, keys, bounds, no secrets")
+    validate.add_argument("file", nargs="?", help="a config file (default: the active sync-config.yaml)")
+    validate.add_argument("--all", action="store_true", help="every sync-config*.yaml in the folder")
+    validate.set_defaults(handler=_validate)
+
+    show = verbs.add_parser("show", help="effective settings and where each value came from")
+    add_settings_options(show)
+    show.add_argument("--format", choices=["table", "json", "yaml"], default="table")
+    show.set_defaults(handler=_show)
+
+    compare = verbs.add_parser("compare", help="differences between two files, key by key")
+    compare.add_argument("left")
+    compare.add_argument("right")
+    compare.set_defaults(handler=_compare)
+
+    create = verbs.add_parser("create", help="write config/sync-config-ENV.yaml with recommended values")
+    create.add_argument("environment", choices=ENVIRONMENTS)
+    create.add_argument("--force", action="store_true", help="overwrite an existing file")
+    create.set_defaults(handler=_create)
+
+    deploy = verbs.add_parser("deploy", help="validate, back up the active file, make ENV's file active")
+    deploy.add_argument("environment", choices=ENVIRONMENTS)
+    deploy.add_argument("--source", type=Path, help="deploy this file instead of sync-config-ENV.yaml")
+    deploy.add_argument(
+        "--force", action="store_true", help="allow a file whose environment: is not ENV (still validated)"
+    )
+    deploy.add_argument("--no-validate", action="store_true", help=argparse.SUPPRESS)
+    deploy.set_defaults(handler=_deploy)
+
+    backup = verbs.add_parser("backup", help="copy the active file to config/backups/")
+    backup.set_defaults(handler=_backup)
+
+    restore = verbs.add_parser("restore", help="validate a backup and make it active (backs up current)")
+    restore.add_argument("name", help="backup file name, e.g. sync-config_backup_20260130_143022.yaml")
+    restore.set_defaults(handler=_restore)
+
+    listing = verbs.add_parser("list", help="environments, the active one, and backups")
+    listing.set_defaults(handler=_list)
+
+    prune = verbs.add_parser("prune", help="remove backups older than storage.backup_retention_days")
+    add_settings_options(prune)
+    prune.set_defaults(handler=_prune)
+
+
+def _store(args: argparse.Namespace) -> ConfigStore:
+    return ConfigStore(args.config_dir or config_dir())
+
+
+def _validate(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.all and args.file:
+        raise CliError("give a FILE or --all, not both")
+    paths = store.config_files() if args.all else [store.resolve(args.file) if args.file else store.active]
+    if not paths:
+        raise CliError(f"no configuration files in {store.directory}")
+    results = store.validate_files(paths)
+    for path, problems in results.items():
+        if problems:
+            print(f"invalid  {path}")
+            for problem in problems:
+                print(f"  {problem}")
+        else:
+            print(f"ok       {path}  (environment: {store.validate(path).environment.value})")
+    for warning in store.exposure_warnings(paths):
+        print(f"warning: {warning}")
+    return EXIT_USAGE if any(results.values()) else EXIT_OK
+
+
+def _display(path: str, value: Any, mask_all: bool) -> Any:
+    if path == "huggingface_token":
+        return None if value is None else MASK
+    return mask_value(path, value) if mask_all else value
+
+
+def _show(args: argparse.Namespace) -> int:
+    store = _store(args)
+    loaded = store.effective(args.env, dict(args.overrides))
+    mask_all = loaded.settings.security.mask_sensitive_data
+    values = flatten(loaded.settings.model_dump(mode="json"))
+    rows = [(p, _display(p, values[p], mask_all), loaded.origin(p)) for p in key_paths()]
+    print(f"# configuration file: {loaded.config_file}")
+    if args.format == "json":
+        print(json.dumps({p: {"value": v, "source": s} for p, v, s in rows}, indent=2))
+    elif args.format == "yaml":
+        print(yaml.safe_dump({p: {"value": v, "source": s} for p, v, s in rows}, sort_keys=False), end="")
+    else:
+        width = max(len(p) for p, _, _ in rows)
+        value_width = max(len(json.dumps(v)) for _, v, _ in rows)
+        for path, value, source in rows:
+            print(f"{path:<{width}}  {json.dumps(value):<{value_width}}  {source}")
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    store = _store(args)
+    left, right = store.resolve(args.left), store.resolve(args.right)
+    differences = store.compare(left, right)
+    if not differences:
+        print(f"no differences: {left} and {right} give the same settings")
+        return EXIT_OK
+    print(f"{len(differences)} difference(s): {left} -> {right}")
+    width = max(len(key) for key, _, _ in differences)
+    for key, a, b in differences:
+        print(f"  {key:<{width}}  {json.dumps(a)} -> {json.dumps(b)}")
+    return EXIT_OK
+
+
+def _create(args: argparse.Namespace) -> int:
+    path = _store(args).create(Environment(args.environment), force=args.force)
+    print(f"created {path}")
+    return EXIT_OK
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    if args.no_validate:
+        raise CliError("validation cannot be skipped: deploy always validates (fix the file instead)")
+    store = _store(args)
+    env = Environment(args.environment)
+    source = store.resolve(args.source) if args.source else environment_file(env, store.directory)
+    backup = store.deploy(env, source=source, force=args.force)
+    if backup:
+        print(f"backed up previous configuration to {backup}")
+    print(f"deployed {source} -> {store.active}")
+    return EXIT_OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    store = _store(args)
+    print(f"backed up {store.active} to {store.backup()}")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    store = _store(args)
+    backup = store.restore(args.name)
+    if backup:
+        print(f"backed up previous configuration to {backup}")
+    print(f"restored {args.name} -> {store.active}")
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    inventory = _store(args).inventory()
+    print("environments:")
+    for status in inventory.environments:
+        state = "ok" if not status.problems else "INVALID" if status.path.exists() else "missing"
+        print(f"  {status.path.stem.removeprefix('sync-config-'):<12} {state:<8} {status.path}")
+    if inventory.active is None:
+        print("active: none (deploy an environment with `ggufsync config deploy ENV`)")
+    else:
+        same = f", same as {inventory.active_matches.name}" if inventory.active_matches else ""
+        env = inventory.active.environment or "INVALID"
+        print(f"active: {inventory.active.path} (environment: {env}{same})")
+    print(f"backups ({len(inventory.backups)}):")
+    for backup in inventory.backups:
+        size = backup.path.stat().st_size
+        print(f"  {backup.name}  {backup.taken_at:%Y-%m-%d %H:%M:%S} UTC  {size} bytes")
+    return EXIT_OK
+
+
+def _prune(args: argparse.Namespace) -> int:
+    store = _store(args)
+    settings = load_settings(env=args.env, flags=dict(args.overrides), directory=store.directory).settings
+    result = store.prune(settings)
+    for path in result.removed:
+        print(f"removed    {path}")
+    for path in result.compressed:
+        print(f"compressed {path}")
+    print(
+        f"{len(result.removed)} removed, {len(result.compressed)} compressed, {len(result.kept)} kept "
+        f"(retention {settings.storage.backup_retention_days} days)"
+    )
+    return EXIT_OK

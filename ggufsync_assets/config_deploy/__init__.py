@@ -1,0 +1,1 @@
+"""Operating the config folder: validated deploys with backups, restores, and an audit trail."""
