@@ -17,4 +17,6 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         if name.startswith(_LEAKY_PREFIXES) or name in _LEAKY_NAMES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    # A test that forgets to ask for a config folder fails loudly instead of touching the repository's.
+    monkeypatch.setenv("GGUFSYNC_CONFIG_DIR", str(tmp_path / "no-config-folder-requested"))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")

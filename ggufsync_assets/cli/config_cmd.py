@@ -53,7 +53,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     deploy.add_argument("environment", choices=ENVIRONMENTS)
     deploy.add_argument("--source", type=Path, help="deploy this file instead of sync-config-ENV.yaml")
     deploy.add_argument(
-        "--force", action="store_true", help="allow a file whose environment: is not ENV (still validated)"
+        "--force",
+        action="store_true",
+        help="allow a file whose environment: is not ENV (still validated)",
     )
     deploy.add_argument("--no-validate", action="store_true", help=argparse.SUPPRESS)
     deploy.set_defaults(handler=_deploy)
@@ -113,7 +115,10 @@ def _show(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({p: {"value": v, "source": s} for p, v, s in rows}, indent=2))
     elif args.format == "yaml":
-        print(yaml.safe_dump({p: {"value": v, "source": s} for p, v, s in rows}, sort_keys=False), end="")
+        print(
+            yaml.safe_dump({p: {"value": v, "source": s} for p, v, s in rows}, sort_keys=False),
+            end="",
+        )
     else:
         width = max(len(p) for p, _, _ in rows)
         value_width = max(len(json.dumps(v)) for _, v, _ in rows)

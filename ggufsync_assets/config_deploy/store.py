@@ -131,7 +131,9 @@ class ConfigStore:
         try:
             yield audit
         except Exception as exc:
-            self.audit_log.record(action, outcome="error", arguments=arguments, files=audit.files, error=str(exc))
+            self.audit_log.record(
+                action, outcome="error", arguments=arguments, files=audit.files, error=str(exc)
+            )
             raise
         self.audit_log.record(action, outcome=audit.outcome, arguments=arguments, files=audit.files)
 
@@ -147,12 +149,17 @@ class ConfigStore:
     def validate(self, path: Path) -> Settings:
         """A file on its own (defaults + file); an environment-named file must declare that environment."""
         expected = self._environment_in_name(path)
-        settings = load_settings(
-            config_file=path, use_environment=False, directory=self.directory
-        ).settings
+        settings = load_settings(config_file=path, use_environment=False, directory=self.directory).settings
         if expected is not None and settings.environment.value != expected:
             raise ConfigError(
-                [Problem(str(path), "environment", f"the file name says '{expected}'", settings.environment.value)]
+                [
+                    Problem(
+                        str(path),
+                        "environment",
+                        f"the file name says '{expected}'",
+                        settings.environment.value,
+                    )
+                ]
             )
         return settings
 
@@ -177,7 +184,9 @@ class ConfigStore:
                 continue
             mode = stat.S_IMODE(path.stat().st_mode)
             if _is_production(settings) and mode & 0o077:
-                warnings.append(f"{path} is a production file readable by others (mode {mode:04o}); chmod 600 it")
+                warnings.append(
+                    f"{path} is a production file readable by others (mode {mode:04o}); chmod 600 it"
+                )
         return warnings
 
     def validate_files(self, paths: list[Path]) -> dict[Path, list[Problem]]:
@@ -247,7 +256,14 @@ class ConfigStore:
             audit.files["target"] = target
             if target.exists() and not force:
                 raise ConfigError(
-                    [Problem(str(target), "", "already exists; use --force to overwrite it", show_value=False)]
+                    [
+                        Problem(
+                            str(target),
+                            "",
+                            "already exists; use --force to overwrite it",
+                            show_value=False,
+                        )
+                    ]
                 )
             text = render_profile(env, self._clock().date())
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -337,7 +353,14 @@ class ConfigStore:
                 return path
         known = ", ".join(b.name for b in self.backups()[-5:]) or "none"
         raise ConfigError(
-            [Problem("restore", "", f"no backup named {name} in {self.backups_dir} (latest: {known})", show_value=False)]
+            [
+                Problem(
+                    "restore",
+                    "",
+                    f"no backup named {name} in {self.backups_dir} (latest: {known})",
+                    show_value=False,
+                )
+            ]
         )
 
     def prune(self, settings: Settings) -> PruneResult:
@@ -355,7 +378,11 @@ class ConfigStore:
                     backup.path.unlink()
                     removed.append(backup.path)
                     continue
-                if settings.storage.enable_compression and age > COMPRESS_AFTER and backup.path.suffix == ".yaml":
+                if (
+                    settings.storage.enable_compression
+                    and age > COMPRESS_AFTER
+                    and backup.path.suffix == ".yaml"
+                ):
                     compressed.append(self._compress(backup.path))
                     continue
                 kept.append(backup.path)
@@ -365,8 +392,11 @@ class ConfigStore:
     def _compress(path: Path) -> Path:
         target = path.with_name(path.name + ".gz")
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
-        with path.open("rb") as source, os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as sink:
+        with (
+            path.open("rb") as source,
+            os.fdopen(fd, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb") as sink,
+        ):
             shutil.copyfileobj(source, sink)
         path.unlink()
         return target
-

@@ -60,9 +60,7 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def problems_from_validation(
-    error: ValidationError, origin_of: Mapping[str, str]
-) -> list[Problem]:
+def problems_from_validation(error: ValidationError, origin_of: Mapping[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     for item in error.errors():
         loc = tuple(item["loc"])
@@ -77,9 +75,7 @@ def problems_from_validation(
             continue
         message = str(item["msg"]).removeprefix("Value error, ")
         is_model_level = item["type"] == "value_error" and (not loc or str(loc[-1]) in SECTIONS)
-        problems.append(
-            Problem(source, path, message, item.get("input"), show_value=not is_model_level)
-        )
+        problems.append(Problem(source, path, message, item.get("input"), show_value=not is_model_level))
     return problems
 
 

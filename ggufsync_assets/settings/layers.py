@@ -65,16 +65,12 @@ def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node)
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
-)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 class StrictYamlSource(YamlConfigSettingsSource):
@@ -88,7 +84,14 @@ class StrictYamlSource(YamlConfigSettingsSource):
             return {}
         if not isinstance(data, dict):
             raise ConfigError(
-                [Problem(str(file_path), "", "the top level must be a mapping of keys", show_value=False)]
+                [
+                    Problem(
+                        str(file_path),
+                        "",
+                        "the top level must be a mapping of keys",
+                        show_value=False,
+                    )
+                ]
             )
         return data
 
@@ -104,7 +107,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
             [Problem(str(path), "", f"not valid YAML: {exc}".replace("\n", " "), show_value=False)]
         ) from exc
     except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
-        raise ConfigError([Problem(str(path), "", "not a readable UTF-8 text file", show_value=False)]) from exc
+        raise ConfigError(
+            [Problem(str(path), "", "not a readable UTF-8 text file", show_value=False)]
+        ) from exc
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -156,9 +161,16 @@ def _secret_problems(data: Mapping[str, Any], source: str) -> list[Problem]:
                     value,
                 )
             )
-        elif isinstance(value, str) and looks_like_token(value):
+            continue
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and looks_like_token(item) for item in items):
             problems.append(
-                Problem(source, path, "looks like a Hugging Face token; secrets belong in the environment", value)
+                Problem(
+                    source,
+                    path,
+                    "looks like a Hugging Face token; secrets belong in the environment",
+                    value,
+                )
             )
     return problems
 
@@ -168,7 +180,10 @@ def known_variables() -> dict[str, str]:
     names = {f"{ENV_PREFIX}{name.upper()}": name for name in Settings.model_fields}
     for section, model in SECTIONS.items():
         names.update(
-            {f"{ENV_PREFIX}{section.upper()}__{key.upper()}": f"{section}.{key}" for key in model.model_fields}
+            {
+                f"{ENV_PREFIX}{section.upper()}__{key.upper()}": f"{section}.{key}"
+                for key in model.model_fields
+            }
         )
     return names
 
@@ -241,7 +256,16 @@ def load_settings(
     problems: list[Problem] = []
     if selected is not None and selected not in {e.value for e in Environment}:
         allowed = ", ".join(e.value for e in Environment)
-        raise ConfigError([Problem("--env" if env else "env SYNC_ENVIRONMENT", "environment", f"must be one of {allowed}", selected)])
+        raise ConfigError(
+            [
+                Problem(
+                    "--env" if env else "env SYNC_ENVIRONMENT",
+                    "environment",
+                    f"must be one of {allowed}",
+                    selected,
+                )
+            ]
+        )
     path = config_file or (environment_file(selected, directory) if selected else active_file(directory))
 
     file_data = read_config_file(path)
@@ -252,7 +276,12 @@ def load_settings(
     declared = file_data.get("environment")
     if selected and declared is not None and declared != selected:
         problems.append(
-            Problem(str(path), "environment", f"this file is for '{declared}', but '{selected}' was selected", declared)
+            Problem(
+                str(path),
+                "environment",
+                f"this file is for '{declared}', but '{selected}' was selected",
+                declared,
+            )
         )
 
     env_layer, env_problems = _environment_layer(environ) if use_environment else (Layer(), [])

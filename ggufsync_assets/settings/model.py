@@ -26,7 +26,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 ENV_PREFIX = "GGUFSYNC_"
 DEFAULT_ENDPOINT = "https://huggingface.co"
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 class Environment(StrEnum):
@@ -153,9 +155,7 @@ class Performance(Section):
 class Security(Section):
     enable_audit_logging: bool = True
     mask_sensitive_data: bool = True
-    allowed_domains: list[HostName] = Field(
-        default_factory=lambda: ["huggingface.co", "hf.co"], min_length=1
-    )
+    allowed_domains: list[HostName] = Field(default_factory=lambda: ["huggingface.co", "hf.co"], min_length=1)
     enable_request_signing: bool = False
 
 

@@ -1,0 +1,476 @@
+"""`ggufsync config ...` as an operator uses it: exit codes, messages, and what lands on disk."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ggufsync_assets.cli.main import main
+from ggufsync_assets.config_deploy.store import BACKUP_PATTERN
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], config_dir: Path) -> Run:
+    """Runs `ggufsync config ...` in process, always against the test's private config folder."""
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        code = main(["config", *argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return invoke
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "audit.log"
+    }
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _backups(config_dir: Path) -> list[Path]:
+    return sorted(p for p in (config_dir / "backups").iterdir() if BACKUP_PATTERN.match(p.name))
+
+
+class TestValidate:
+    def test_shipped_active_file_is_valid(self, run: Run) -> None:
+        code, out, _ = run("validate")
+        assert code == 0
+        assert "ok" in out
+
+    def test_all_validates_every_file_in_the_folder(self, run: Run, config_dir: Path) -> None:
+        code, out, _ = run("validate", "--all")
+        assert code == 0
+        for name in (
+            "sync-config.yaml",
+            "sync-config-development.yaml",
+            "sync-config-staging.yaml",
+            "sync-config-production.yaml",
+        ):
+            assert str(config_dir / name) in out
+
+    def test_invalid_values_exit_2_naming_key_value_and_bound(
+        self, run: Run, write_config: Callable[..., Path]
+    ) -> None:
+        write_config(
+            {
+                "rate_limiting": {"requests_per_second": 0, "max_concurrent_requests": -1},
+                "validation": {"min_completeness_score": 1.5},
+            },
+            name="broken.yaml",
+        )
+        code, out, _ = run("validate", "broken.yaml")
+        assert code == 2
+        assert "rate_limiting.requests_per_second = 0: Input should be greater than 0" in out
+        assert "rate_limiting.max_concurrent_requests = -1: Input should be greater than or equal to 1" in out
+        assert "validation.min_completeness_score = 1.5: Input should be less than or equal to 1" in out
+
+    def test_all_fails_when_any_file_is_invalid(self, run: Run, write_config: Callable[..., Path]) -> None:
+        write_config({"rate_limiting": {"requests_per_second": 0}}, name="sync-config-staging.yaml")
+        code, out, _ = run("validate", "--all")
+        assert code == 2
+        assert "invalid  " in out
+
+    def test_environment_file_must_declare_its_own_environment(
+        self, run: Run, write_config: Callable[..., Path]
+    ) -> None:
+        write_config({"environment": "development"}, name="sync-config-staging.yaml")
+        code, out, _ = run("validate", "sync-config-staging.yaml")
+        assert code == 2
+        assert "the file name says 'staging'" in out
+
+    def test_warns_when_production_file_is_readable_by_others(self, run: Run, config_dir: Path) -> None:
+        production = config_dir / "sync-config-production.yaml"
+        production.chmod(0o644)
+        _, out, _ = run("validate", str(production))
+        assert "chmod 600" in out
+
+    def test_missing_file_exits_2(self, run: Run) -> None:
+        code, out, _ = run("validate", "nowhere.yaml")
+        assert code == 2
+        assert "file not found" in out
+
+
+class TestShow:
+    def test_lists_every_key_with_its_source(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch, config_dir: Path
+    ) -> None:
+        monkeypatch.setenv("SYNC_MODE", "full")
+        code, out, _ = run("show", "--set", "rate_limiting.max_retries=4", "--format", "json")
+        assert code == 0
+        shown = json.loads(out.split("\n", 1)[1])
+        assert shown["sync_behavior.mode"] == {"value": "full", "source": "env SYNC_MODE"}
+        assert shown["rate_limiting.max_retries"] == {
+            "value": 4,
+            "source": "flag rate_limiting.max_retries",
+        }
+        assert shown["log_level"]["source"] == str(config_dir / "sync-config.yaml")
+
+    def test_masks_the_token(self, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("HF_TOKEN", "hf_secretvalue0000000000000")
+        code, out, _ = run("show")
+        assert code == 0
+        assert "hf_secretvalue0000000000000" not in out
+        assert "****" in out
+
+    def test_masks_webhook_paths_when_mask_sensitive_data_is_on(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv(
+            "GGUFSYNC_NOTIFICATIONS__WEBHOOK_URLS",
+            '["https://hooks.example.com/services/T0/B0/SECRET"]',
+        )
+        _, out, _ = run("show")
+        assert "SECRET" not in out
+        assert "https://hooks.example.com/****" in out
+
+    def test_shows_webhooks_in_full_when_masking_is_off(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv(
+            "GGUFSYNC_NOTIFICATIONS__WEBHOOK_URLS",
+            '["https://hooks.example.com/services/T0/B0/SECRET"]',
+        )
+        monkeypatch.setenv("HF_TOKEN", "hf_secretvalue0000000000000")
+        _, out, _ = run("show", "--set", "security.mask_sensitive_data=false")
+        assert "SECRET" in out
+        assert "hf_secretvalue0000000000000" not in out
+
+    def test_env_option_shows_that_environment(self, run: Run, config_dir: Path) -> None:
+        _, out, _ = run("show", "--env", "production", "--format", "yaml")
+        shown = yaml.safe_load(out)
+        assert shown["environment"]["value"] == "production"
+        assert shown["rate_limiting.max_concurrent_requests"]["source"] == str(
+            config_dir / "sync-config-production.yaml"
+        )
+
+    def test_bad_override_exits_2(self, run: Run) -> None:
+        code, _, err = run("show", "--set", "rate_limiting.max_concurrent_requests=0")
+        assert code == 2
+        assert "flag rate_limiting.max_concurrent_requests: rate_limiting.max_concurrent_requests = 0" in err
+
+
+class TestCompare:
+    def test_reports_differences_by_key_path(self, run: Run) -> None:
+        code, out, _ = run("compare", "sync-config-staging.yaml", "sync-config-production.yaml")
+        assert code == 0
+        assert "rate_limiting.max_concurrent_requests" in out
+        assert "40 -> 50" in out
+
+    def test_a_key_set_to_its_default_equals_an_omitted_key(
+        self, run: Run, write_config: Callable[..., Path]
+    ) -> None:
+        write_config({"rate_limiting": {"max_retries": 3}}, name="a.yaml")
+        write_config({}, name="b.yaml")
+        code, out, _ = run("compare", "a.yaml", "b.yaml")
+        assert code == 0
+        assert out.startswith("no differences")
+
+    def test_key_order_and_formatting_do_not_matter(
+        self, run: Run, write_config: Callable[..., Path]
+    ) -> None:
+        write_config("security:\n  mask_sensitive_data: true\n  enable_audit_logging: true\n", name="a.yaml")
+        write_config("security: {enable_audit_logging: yes, mask_sensitive_data: True}\n", name="b.yaml")
+        assert run("compare", "a.yaml", "b.yaml")[1].startswith("no differences")
+
+    def test_an_invalid_side_exits_2(self, run: Run, write_config: Callable[..., Path]) -> None:
+        write_config({"rate_limiting": {"requests_per_second": 0}}, name="bad.yaml")
+        assert run("compare", "bad.yaml", "sync-config.yaml")[0] == 2
+
+
+class TestCreate:
+    def test_writes_the_recommended_values(self, run: Run, config_dir: Path) -> None:
+        (config_dir / "sync-config-staging.yaml").unlink()
+        code, out, _ = run("create", "staging")
+        assert code == 0
+        assert "created" in out
+        created = yaml.safe_load((config_dir / "sync-config-staging.yaml").read_text())
+        assert created["environment"] == "staging"
+        assert created["validation"]["min_completeness_score"] == 0.92
+        assert created["huggingface_token"] is None
+
+    def test_refuses_to_overwrite_without_force(self, run: Run, config_dir: Path) -> None:
+        before = _snapshot(config_dir)
+        code, _, err = run("create", "staging")
+        assert code == 2
+        assert "already exists" in err
+        assert _snapshot(config_dir) == before
+
+    def test_production_file_is_private(self, run: Run, config_dir: Path) -> None:
+        run("create", "production", "--force")
+        assert _mode(config_dir / "sync-config-production.yaml") == 0o600
+
+
+class TestDeploy:
+    def test_backs_up_then_replaces_the_active_file(self, run: Run, config_dir: Path) -> None:
+        previous = (config_dir / "sync-config.yaml").read_bytes()
+        code, out, _ = run("deploy", "staging")
+        assert code == 0
+        assert (config_dir / "sync-config.yaml").read_bytes() == (
+            config_dir / "sync-config-staging.yaml"
+        ).read_bytes()
+        [backup] = _backups(config_dir)
+        assert backup.read_bytes() == previous
+        assert str(backup) in out
+
+    def test_backup_name_follows_the_timestamp_pattern(self, run: Run, config_dir: Path) -> None:
+        run("deploy", "staging")
+        [backup] = _backups(config_dir)
+        stamp = backup.name.removeprefix("sync-config_backup_").removesuffix(".yaml")
+        taken = datetime.strptime(stamp, "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
+        assert abs(datetime.now(UTC) - taken) < timedelta(minutes=1)
+
+    def test_backups_and_the_deployed_production_file_are_private(self, run: Run, config_dir: Path) -> None:
+        run("deploy", "production")
+        assert _mode(config_dir / "sync-config.yaml") == 0o600
+        assert all(_mode(b) == 0o600 for b in _backups(config_dir))
+
+    def test_wrong_environment_is_refused_and_nothing_is_written(self, run: Run, config_dir: Path) -> None:
+        before = _snapshot(config_dir)
+        code, _, err = run(
+            "deploy", "production", "--source", str(config_dir / "sync-config-development.yaml")
+        )
+        assert code == 2
+        assert "is not 'production'" in err
+        assert _snapshot(config_dir) == before
+
+    def test_force_allows_another_environment_but_still_validates(
+        self, run: Run, config_dir: Path, write_config: Callable[..., Path]
+    ) -> None:
+        assert (
+            run(
+                "deploy",
+                "production",
+                "--source",
+                str(config_dir / "sync-config-development.yaml"),
+                "--force",
+            )[0]
+            == 0
+        )
+        bad = write_config(
+            {"environment": "development", "rate_limiting": {"requests_per_second": 0}},
+            name="bad.yaml",
+        )
+        before = _snapshot(config_dir)
+        assert run("deploy", "production", "--source", str(bad), "--force")[0] == 2
+        assert _snapshot(config_dir) == before
+
+    def test_validation_cannot_be_skipped(self, run: Run, config_dir: Path) -> None:
+        before = _snapshot(config_dir)
+        code, _, err = run("deploy", "production", "--no-validate")
+        assert code == 2
+        assert "validation cannot be skipped" in err
+        assert _snapshot(config_dir) == before
+
+    def test_invalid_source_writes_nothing(
+        self, run: Run, config_dir: Path, write_config: Callable[..., Path]
+    ) -> None:
+        write_config(
+            {"environment": "staging", "validation": {"min_completeness_score": 1.5}},
+            name="sync-config-staging.yaml",
+        )
+        before = _snapshot(config_dir)
+        code, _, err = run("deploy", "staging")
+        assert code == 2
+        assert "validation.min_completeness_score = 1.5" in err
+        assert _snapshot(config_dir) == before
+
+    def test_a_failed_replace_leaves_the_active_file_and_no_backup(
+        self, run: Run, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        before = _snapshot(config_dir)
+
+        def failing_replace(src: str, dst: str) -> None:
+            if str(dst).endswith("sync-config.yaml"):
+                raise OSError("disk full")
+            os.rename(src, dst)
+
+        monkeypatch.setattr(os, "replace", failing_replace)
+        with pytest.raises(OSError, match="disk full"):
+            run("deploy", "staging")
+        assert _snapshot(config_dir) == before
+        assert not list(config_dir.rglob("*.tmp"))
+
+    def test_the_staging_first_workflow_deploys_both_in_turn(self, run: Run, config_dir: Path) -> None:
+        assert run("deploy", "staging")[0] == 0
+        assert run("deploy", "production")[0] == 0
+        assert yaml.safe_load((config_dir / "sync-config.yaml").read_text())["environment"] == "production"
+        staging_backup = _backups(config_dir)[-1]
+        assert yaml.safe_load(staging_backup.read_text())["environment"] == "staging"
+
+
+class TestBackupAndRestore:
+    def test_backup_copies_the_active_file(self, run: Run, config_dir: Path) -> None:
+        code, _, _ = run("backup")
+        assert code == 0
+        [backup] = _backups(config_dir)
+        assert backup.read_bytes() == (config_dir / "sync-config.yaml").read_bytes()
+        assert _mode(backup) == 0o600
+
+    def test_two_backups_in_one_second_do_not_collide(self, run: Run, config_dir: Path) -> None:
+        run("backup")
+        run("backup")
+        assert len(_backups(config_dir)) == 2
+
+    def test_restore_brings_a_backup_back_and_backs_up_the_current_file(
+        self, run: Run, config_dir: Path
+    ) -> None:
+        run("backup")
+        [original] = _backups(config_dir)
+        run("deploy", "production")
+        code, _, _ = run("restore", original.name)
+        assert code == 0
+        assert (config_dir / "sync-config.yaml").read_bytes() == original.read_bytes()
+        newest = _backups(config_dir)[-1]
+        assert yaml.safe_load(newest.read_text())["environment"] == "production"
+
+    def test_restore_validates_first(self, run: Run, config_dir: Path) -> None:
+        (config_dir / "backups").mkdir(exist_ok=True)
+        bad = config_dir / "backups" / "sync-config_backup_20260101_000000.yaml"
+        bad.write_text("rate_limiting:\n  requests_per_second: 0\n")
+        before = _snapshot(config_dir)
+        code, _, err = run("restore", bad.name)
+        assert code == 2
+        assert "requests_per_second = 0" in err
+        assert _snapshot(config_dir) == before
+
+    def test_restore_reads_compressed_backups(self, run: Run, config_dir: Path) -> None:
+        (config_dir / "backups").mkdir(exist_ok=True)
+        packed = config_dir / "backups" / "sync-config_backup_20260101_000000.yaml.gz"
+        packed.write_bytes(gzip.compress((config_dir / "sync-config-staging.yaml").read_bytes()))
+        assert run("restore", "sync-config_backup_20260101_000000.yaml")[0] == 0
+        assert yaml.safe_load((config_dir / "sync-config.yaml").read_text())["environment"] == "staging"
+
+    def test_restore_of_an_unknown_name_exits_2(self, run: Run) -> None:
+        code, _, err = run("restore", "sync-config_backup_19990101_000000.yaml")
+        assert code == 2
+        assert "no backup named" in err
+
+    def test_restore_refuses_names_that_leave_the_backup_folder(self, run: Run) -> None:
+        assert run("restore", "../sync-config-nothing.yaml")[0] == 2
+
+
+class TestListAndPrune:
+    def test_list_shows_environments_active_and_backups(self, run: Run) -> None:
+        run("backup")
+        code, out, _ = run("list")
+        assert code == 0
+        assert "development  ok" in out
+        assert "active:" in out
+        assert "same as sync-config-development.yaml" in out
+        assert "backups (1):" in out
+
+    def _old_backup(self, config_dir: Path, days: int) -> Path:
+        (config_dir / "backups").mkdir(exist_ok=True)
+        stamp = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y%m%d_%H%M%S")
+        path = config_dir / "backups" / f"sync-config_backup_{stamp}.yaml"
+        path.write_text("environment: development\n")
+        return path
+
+    def test_prune_removes_backups_past_retention(self, run: Run, config_dir: Path) -> None:
+        old = self._old_backup(config_dir, days=45)
+        recent = self._old_backup(config_dir, days=0)
+        code, _, _ = run("prune")
+        assert code == 0
+        assert not old.exists()
+        assert recent.exists()
+
+    def test_prune_keeps_the_newest_backup_however_old(self, run: Run, config_dir: Path) -> None:
+        only = self._old_backup(config_dir, days=400)
+        run("prune")
+        assert only.exists() or only.with_name(only.name + ".gz").exists()
+
+    def test_prune_compresses_backups_older_than_a_day(self, run: Run, config_dir: Path) -> None:
+        middle = self._old_backup(config_dir, days=5)
+        self._old_backup(config_dir, days=0)
+        run("prune")
+        packed = middle.with_name(middle.name + ".gz")
+        assert packed.exists()
+        assert not middle.exists()
+        assert gzip.decompress(packed.read_bytes()) == b"environment: development\n"
+        assert _mode(packed) == 0o600
+
+    def test_prune_leaves_backups_uncompressed_when_compression_is_off(
+        self, run: Run, config_dir: Path
+    ) -> None:
+        middle = self._old_backup(config_dir, days=5)
+        run("prune", "--set", "storage.enable_compression=false")
+        assert middle.exists()
+
+    def test_prune_follows_the_configured_retention(self, run: Run, config_dir: Path) -> None:
+        old = self._old_backup(config_dir, days=10)
+        self._old_backup(config_dir, days=0)
+        run("prune", "--set", "storage.backup_retention_days=7")
+        assert not old.exists()
+        assert not old.with_name(old.name + ".gz").exists()
+
+
+class TestAudit:
+    def test_every_action_is_recorded_with_user_and_hashes(self, run: Run, config_dir: Path) -> None:
+        run("validate")
+        run("deploy", "staging")
+        entries = [json.loads(line) for line in (config_dir / "audit.log").read_text().splitlines()]
+        assert [e["action"] for e in entries] == ["validate", "deploy"]
+        deploy = entries[-1]
+        assert deploy["outcome"] == "ok"
+        assert deploy["user"]
+        assert len(deploy["files"]["source"]["sha256"]) == 64
+        assert deploy["files"]["backup"]["sha256"] != deploy["files"]["active"]["sha256"]
+        assert _mode(config_dir / "audit.log") == 0o600
+
+    def test_failures_are_recorded_too(self, run: Run, config_dir: Path) -> None:
+        run("deploy", "production", "--source", str(config_dir / "sync-config-development.yaml"))
+        entry = json.loads((config_dir / "audit.log").read_text().splitlines()[-1])
+        assert entry["outcome"] == "error"
+        assert "is not 'production'" in entry["error"]
+
+    def test_secrets_never_reach_the_audit_log(
+        self, run: Run, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HF_TOKEN", "hf_secretvalue0000000000000")
+        run("show")
+        run("deploy", "staging")
+        assert "hf_secretvalue0000000000000" not in (config_dir / "audit.log").read_text()
+
+    def test_nothing_is_recorded_when_audit_logging_is_off(
+        self, run: Run, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("GGUFSYNC_SECURITY__ENABLE_AUDIT_LOGGING", "false")
+        run("deploy", "staging")
+        assert not (config_dir / "audit.log").exists()
+
+
+def test_console_script_runs_as_installed(config_dir: Path) -> None:
+    script = Path(sys.executable).with_name("ggufsync")
+    result = subprocess.run(
+        [str(script), "config", "validate", "--all"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok ") == 4
+
+
+def test_unknown_verb_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["config", "explode"])
+    assert caught.value.code == 2
