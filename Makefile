@@ -1,0 +1,29 @@
+# Two commands do everything on a fresh machine (Python 3.11+, PyPI reachable):
+#   make demo   - set up, then run the main job
+#   make test   - set up, then run the whole test suite and the linter
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test setup lint clean
+
+demo: setup
+	$(BIN)/ggufsync config validate --all
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed
+
+# The virtual environment is rebuilt whenever the declared or locked dependencies change.
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ggufsync needs Python 3.11 or newer; set PYTHON=python3.x")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.9"
+	$(BIN)/uv sync --frozen --quiet
+	@touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
