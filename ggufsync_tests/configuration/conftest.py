@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ggufsync_assets.cli.main import main
+from ggufsync_assets.config_deploy.store import BACKUP_PATTERN
+
 SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
@@ -32,3 +35,31 @@ def write_config(config_dir: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], config_dir: Path) -> Run:
+    """Runs `ggufsync config ...` in process, always against the test's private config folder."""
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        code = main(["config", *argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return invoke
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes (the audit log aside), to prove a failed command wrote nothing."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "audit.log"
+    }
+
+
+def backups(config_dir: Path) -> list[Path]:
+    return sorted(p for p in (config_dir / "backups").iterdir() if BACKUP_PATTERN.match(p.name))
