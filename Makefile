@@ -23,6 +23,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.9"
 	$(BIN)/uv sync --frozen --quiet
+	chmod 700 config && chmod 600 config/sync-config-production.yaml
 	@touch $@
 
 clean:
