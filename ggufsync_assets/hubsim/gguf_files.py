@@ -1,0 +1,191 @@
+"""Real GGUF headers for the simulated files, written with llama.cpp's own `gguf.GGUFWriter`.
+
+A served .gguf file is its header (magic, key/values, tokenizer, tensor infos, alignment padding)
+followed by zero filler up to the advertised size. Headers are built on first request and kept in a
+bounded LRU, so a catalogue of thousands of multi-gigabyte files costs nothing until a client reads one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from gguf import GGUF_DEFAULT_ALIGNMENT, GGUFWriter, Keys, TokenType
+
+from ggufsync_assets.hubsim.families import Family, Tokenizer, quantization
+
+FILLER_CHUNK = 1 << 20
+_ZEROS = bytes(FILLER_CHUNK)
+
+_PROJECTOR_TYPES = {"gemma3": "gemma3", "qwen2vl": "qwen2.5vl", "llama": "pixtral"}
+_VISION_EMBEDDING = 1152
+
+
+@dataclass(frozen=True, slots=True)
+class GGUFSpec:
+    """Everything a file's header depends on; equal specs give byte-identical headers."""
+
+    family: Family
+    quant: str
+    model_name: str
+    kind: Literal["model", "mmproj"] = "model"
+    split_no: int = 0
+    split_count: int = 1
+    quantized_by: str | None = None
+
+
+@lru_cache(maxsize=8)
+def _vocabulary(tokenizer: Tokenizer) -> tuple[list[str], list[int]]:
+    """Deterministic token strings (unique, special tokens at their real ids) and their token types."""
+    consonants = "bcdfghjklmnprstv"
+    syllables = [c + v for c in consonants for v in "aeio"]
+    space = {"gpt2": "Ġ", "llama": "▁"}.get(tokenizer.model, "")
+    tokens: list[str] = []
+    types: list[int] = []
+    for index in range(tokenizer.vocab_size):
+        word, rest = "", index
+        while True:
+            word += syllables[rest % 64]
+            rest //= 64
+            if not rest:
+                break
+        tokens.append(space + word if index % 3 else word if space else f"##{word}")
+        types.append(TokenType.NORMAL)
+    if tokenizer.model == "llama":
+        tokens[0], types[0] = "<unk>", TokenType.UNKNOWN
+        for byte in range(256):
+            if byte + 3 < tokenizer.vocab_size:
+                tokens[byte + 3], types[byte + 3] = f"<0x{byte:02X}>", TokenType.BYTE
+    for token_id, text in ((tokenizer.bos_id, tokenizer.bos), (tokenizer.eos_id, tokenizer.eos)):
+        tokens[token_id], types[token_id] = text, TokenType.CONTROL
+    return tokens, types
+
+
+def _tensors(spec: GGUFSpec) -> list[tuple[str, int]]:
+    """A few small F32 tensors (name, length): enough for readers to see a tensor section."""
+    if spec.kind == "mmproj":
+        return [("v.post_ln.weight", _VISION_EMBEDDING), ("v.post_ln.bias", _VISION_EMBEDDING)]
+    width = spec.family.embedding_length
+    block = spec.split_no * spec.family.block_count // spec.split_count
+    tensors = [(f"blk.{block}.attn_norm.weight", width), (f"blk.{block}.ffn_norm.weight", width)]
+    if spec.split_no == spec.split_count - 1:
+        tensors.append(("output_norm.weight", width))
+    return tensors
+
+
+def _add_model_metadata(writer: GGUFWriter, spec: GGUFSpec) -> None:
+    family = spec.family
+    writer.add_type("model")
+    writer.add_name(spec.model_name)
+    writer.add_basename(family.name)
+    writer.add_size_label(family.size_label)
+    writer.add_license(family.license)
+    if spec.quantized_by:
+        writer.add_quantized_by(spec.quantized_by)
+    writer.add_context_length(family.context_length)
+    writer.add_block_count(family.block_count)
+    writer.add_embedding_length(family.embedding_length)
+    writer.add_feed_forward_length(family.feed_forward_length)
+    writer.add_head_count(family.head_count)
+    writer.add_head_count_kv(family.head_count_kv)
+    writer.add_vocab_size(family.tokenizer.vocab_size)
+    writer.add_file_type(quantization(spec.quant).file_type)
+    writer.add_quantization_version(2)
+    tokens, types = _vocabulary(family.tokenizer)
+    writer.add_tokenizer_model(family.tokenizer.model)
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(family.tokenizer.bos_id)
+    writer.add_eos_token_id(family.tokenizer.eos_id)
+    if family.tokenizer.chat_template is not None:
+        writer.add_chat_template(family.tokenizer.chat_template)
+
+
+def _add_projector_metadata(writer: GGUFWriter, spec: GGUFSpec) -> None:
+    writer.add_type("mmproj")
+    writer.add_name(spec.model_name)
+    writer.add_file_type(quantization(spec.quant).file_type)
+    writer.add_bool(Keys.Clip.HAS_VISION_ENCODER, True)
+    writer.add_string(
+        Keys.Clip.PROJECTOR_TYPE, _PROJECTOR_TYPES.get(spec.family.architecture, "mlp")
+    )
+    writer.add_uint32(Keys.ClipVision.IMAGE_SIZE, 896)
+    writer.add_uint32(Keys.ClipVision.EMBEDDING_LENGTH, _VISION_EMBEDDING)
+    writer.add_uint32(Keys.ClipVision.BLOCK_COUNT, 27)
+    writer.add_uint32(Keys.ClipVision.PROJECTION_DIM, spec.family.embedding_length)
+
+
+def build_header(spec: GGUFSpec) -> bytes:
+    """The file's bytes up to where its tensor data starts (aligned), as llama.cpp would write them.
+
+    Split shards follow gguf-split: the first carries all metadata, the others only the architecture,
+    and every shard carries `split.no`, `split.count` and `split.tensors.count`.
+    """
+    architecture = "clip" if spec.kind == "mmproj" else spec.family.architecture
+    with tempfile.TemporaryDirectory(prefix="hubsim-gguf-") as folder:
+        path = Path(folder) / "header.gguf"
+        writer = GGUFWriter(path, architecture)
+        if spec.kind == "mmproj":
+            _add_projector_metadata(writer, spec)
+        elif spec.split_no == 0:
+            _add_model_metadata(writer, spec)
+        if spec.split_count > 1:
+            writer.add_uint16(Keys.Split.LLM_KV_SPLIT_NO, spec.split_no)
+            writer.add_uint16(Keys.Split.LLM_KV_SPLIT_COUNT, spec.split_count)
+            writer.add_int32(Keys.Split.LLM_KV_SPLIT_TENSORS_COUNT, 2 * spec.split_count + 1)
+        for name, length in _tensors(spec):
+            writer.add_tensor_info(name, [length], np.dtype(np.float32), length * 4)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        writer.close()
+        header = path.read_bytes()
+    return header + bytes(-len(header) % GGUF_DEFAULT_ALIGNMENT)
+
+
+def tensor_data_length(spec: GGUFSpec) -> int:
+    """Bytes of tensor data right after the header (zeros here), which readers map along with it."""
+    return sum(GGUFWriter.ggml_pad(length * 4, GGUF_DEFAULT_ALIGNMENT) for _, length in _tensors(spec))
+
+
+class HeaderCache:
+    """Bounded LRU of built headers; building a big-vocabulary header takes a few hundred ms."""
+
+    def __init__(self, capacity: int = 32) -> None:
+        self._capacity = max(1, capacity)
+        self._entries: OrderedDict[GGUFSpec, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def get(self, spec: GGUFSpec) -> bytes:
+        with self._lock:
+            if spec in self._entries:
+                self._entries.move_to_end(spec)
+                return self._entries[spec]
+        header = build_header(spec)
+        with self._lock:
+            self.builds += 1
+            self._entries[spec] = header
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+        return header
+
+
+def iter_content(prefix: bytes, start: int, stop: int) -> Iterator[bytes]:
+    """Bytes `start` to `stop` (exclusive) of a file made of `prefix` followed by zero filler."""
+    position = start
+    if position < len(prefix):
+        end = min(stop, len(prefix))
+        yield prefix[position:end]
+        position = end
+    while position < stop:
+        step = min(FILLER_CHUNK, stop - position)
+        yield _ZEROS if step == FILLER_CHUNK else _ZEROS[:step]
+        position += step
