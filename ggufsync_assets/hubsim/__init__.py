@@ -1,0 +1,42 @@
+"""A faithful local stand-in for the Hugging Face Hub HTTP API, served on loopback only.
+
+Tests, the demo and benchmarks point huggingface_hub (or any HTTP client) at `HubSimulator.url`
+instead of the real Hub: a seeded synthetic catalogue of GGUF repos, real GGUF headers, LFS
+redirects to a separate CDN host, Hub-style rate limits and injectable faults.
+"""
+
+from ggufsync_assets.hubsim.catalogue import (
+    Catalogue,
+    HubFile,
+    Repo,
+    gguf_file,
+    hub_timestamp,
+    lfs_file,
+    small_file,
+)
+from ggufsync_assets.hubsim.faults import Fault, FaultInjector, FaultKind
+from ggufsync_assets.hubsim.gguf_files import GGUFSpec, build_header, tensor_data_length
+from ggufsync_assets.hubsim.ratelimit import RateLimiter, RateLimitPolicy
+from ggufsync_assets.hubsim.requestlog import RequestRecord
+from ggufsync_assets.hubsim.server import HubSimulator, require_loopback
+
+__all__ = [
+    "Catalogue",
+    "Fault",
+    "FaultInjector",
+    "FaultKind",
+    "GGUFSpec",
+    "HubFile",
+    "HubSimulator",
+    "RateLimitPolicy",
+    "RateLimiter",
+    "Repo",
+    "RequestRecord",
+    "build_header",
+    "gguf_file",
+    "hub_timestamp",
+    "lfs_file",
+    "require_loopback",
+    "small_file",
+    "tensor_data_length",
+]
