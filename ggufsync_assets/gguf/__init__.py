@@ -1,0 +1,1 @@
+"""Reading GGUF files: what their names and their headers say about a model."""

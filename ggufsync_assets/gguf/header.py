@@ -1,0 +1,277 @@
+"""Header facts (architecture, context length, file type, split keys) from the first bytes of a GGUF file.
+
+The catalogue fetches only a prefix of each file with a Range request, never the multi-gigabyte whole.
+`gguf.GGUFReader` memory-maps a complete file and builds numpy views of every array element, so it can
+neither accept a truncated prefix nor say how much more is needed; this module walks the key/value
+section itself, skipping arrays (a tokenizer's 150k strings) by their lengths without materialising them.
+Layout: magic, u32 version, u64 tensor count, u64 key/value count, then key/value pairs.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from gguf import GGUF_MAGIC, GGUFValueType, Keys
+from gguf.gguf_reader import READER_SUPPORTED_VERSIONS
+
+from ggufsync_assets.gguf.names import label_for_file_type
+
+MAGIC_BYTES = struct.pack("<I", GGUF_MAGIC)  # always little-endian, even in big-endian files
+FIXED_HEADER_SIZE = 24  # magic, version, tensor count, key/value count
+
+# Far beyond any real file; anything larger is corruption, and would make us allocate or loop absurdly.
+MAX_LENGTH = 1 << 30
+MAX_TENSOR_COUNT = 1 << 24
+MAX_KV_COUNT = 1 << 20
+
+# The package keeps its own packing table private (GGUFWriter._simple_value_packing).
+_SCALAR_FORMATS: dict[int, str] = {
+    GGUFValueType.UINT8: "B",
+    GGUFValueType.INT8: "b",
+    GGUFValueType.UINT16: "H",
+    GGUFValueType.INT16: "h",
+    GGUFValueType.UINT32: "I",
+    GGUFValueType.INT32: "i",
+    GGUFValueType.FLOAT32: "f",
+    GGUFValueType.BOOL: "?",
+    GGUFValueType.UINT64: "Q",
+    GGUFValueType.INT64: "q",
+    GGUFValueType.FLOAT64: "d",
+}
+_LENGTH_SIZE = 8
+# Smallest possible key/value pair: empty key, type, one-byte value. Used for lower bounds only.
+_MIN_KV_SIZE = _LENGTH_SIZE + 4 + 1
+
+_VALUE_TYPES = frozenset(int(value_type) for value_type in GGUFValueType)
+
+Scalar = int | float | bool | str
+
+
+class GgufHeaderError(ValueError):
+    """The bytes are not a GGUF header this parser can trust."""
+
+
+@dataclass(frozen=True, slots=True)
+class GgufHeader:
+    """What a header prefix revealed; fields stay None when the prefix ended before them.
+
+    `bytes_needed` is a lower bound on the prefix length (counted from the start of the file) that
+    holds the whole key/value section, or None when the header is complete.
+    """
+
+    version: int | None
+    tensor_count: int | None
+    kv_count: int | None
+    architecture: str | None
+    name: str | None
+    size_label: str | None
+    context_length: int | None
+    block_count: int | None
+    file_type: int | None
+    quantization: str | None
+    split_no: int | None
+    split_count: int | None
+    split_tensors_count: int | None
+    header_complete: bool
+    bytes_needed: int | None
+
+
+class _Truncated(Exception):
+    """The prefix ended; `needed` is a lower bound on the prefix length that would have sufficed."""
+
+    def __init__(self, needed: int) -> None:
+        super().__init__(needed)
+        self.needed = needed
+
+
+class _Cursor:
+    def __init__(self, data: bytes, byte_order: str) -> None:
+        self.data = data
+        self.pos = 0
+        self.structs = {fmt: struct.Struct(byte_order + fmt) for fmt in _SCALAR_FORMATS.values()}
+
+    def unpack(self, fmt: str) -> int | float | bool:
+        layout = self.structs[fmt]
+        end = self.pos + layout.size
+        if end > len(self.data):
+            raise _Truncated(end)
+        (value,) = layout.unpack_from(self.data, self.pos)
+        self.pos = end
+        return value
+
+    def u32(self) -> int:
+        return int(self.unpack("I"))
+
+    def length(self, what: str) -> int:
+        offset = self.pos
+        value = int(self.unpack("Q"))
+        if value > MAX_LENGTH:
+            raise GgufHeaderError(f"{what} length {value} at offset {offset} exceeds {MAX_LENGTH} bytes")
+        return value
+
+    def string(self, what: str) -> str:
+        size = self.length(what)
+        end = self.pos + size
+        if end > len(self.data):
+            raise _Truncated(end)
+        text = bytes(self.data[self.pos : end]).decode("utf-8", errors="replace")
+        self.pos = end
+        return text
+
+    def value_type(self) -> int:
+        offset = self.pos
+        value_type = self.u32()
+        if value_type not in _VALUE_TYPES:
+            raise GgufHeaderError(f"unknown value type {value_type} at offset {offset}")
+        return value_type
+
+    def skip_array(self) -> None:
+        offset = self.pos
+        element_type = self.value_type()
+        count = int(self.unpack("Q"))
+        if element_type == GGUFValueType.ARRAY:
+            raise GgufHeaderError(f"nested array at offset {offset}; llama.cpp rejects these too")
+        element_size = (
+            _LENGTH_SIZE
+            if element_type == GGUFValueType.STRING
+            else self.structs[_SCALAR_FORMATS[element_type]].size
+        )
+        if count * element_size > MAX_LENGTH:
+            raise GgufHeaderError(f"array of {count} elements at offset {offset} exceeds {MAX_LENGTH} bytes")
+        if element_type == GGUFValueType.STRING:
+            self._skip_strings(count)
+            return
+        end = self.pos + count * element_size
+        if end > len(self.data):
+            raise _Truncated(end)
+        self.pos = end
+
+    def _skip_strings(self, count: int) -> None:
+        """Walk the length prefixes only: no string is decoded or copied."""
+        data, pos, size = self.data, self.pos, len(self.data)
+        read_length = self.structs["Q"].unpack_from
+        for index in range(count):
+            remaining = (count - index - 1) * _LENGTH_SIZE
+            if pos + _LENGTH_SIZE > size:
+                raise _Truncated(pos + _LENGTH_SIZE + remaining)
+            (length,) = read_length(data, pos)
+            if length > MAX_LENGTH:
+                raise GgufHeaderError(f"string length {length} at offset {pos} exceeds {MAX_LENGTH} bytes")
+            pos += _LENGTH_SIZE + length
+            if pos > size:
+                raise _Truncated(pos + remaining)
+        self.pos = pos
+
+    def value(self, value_type: int) -> Scalar:
+        if value_type == GGUFValueType.STRING:
+            return self.string("string value")
+        return self.unpack(_SCALAR_FORMATS[value_type])
+
+
+def verify_magic(data: bytes) -> bool:
+    return bytes(data[:4]) == MAGIC_BYTES
+
+
+def _byte_order(data: bytes) -> str:
+    """GGUF has no endianness flag: a big-endian file shows its version in the high half when read as LE."""
+    (version,) = struct.unpack_from("<I", data, 4)
+    return ">" if version & 0xFFFF == 0 else "<"
+
+
+def parse_header(data: bytes) -> GgufHeader:
+    """Parse as much of the header as `data` (a prefix of the file) holds.
+
+    Raises GgufHeaderError for bytes that are not, or cannot be, a valid GGUF header.
+    """
+    if not verify_magic(data):
+        if len(data) < len(MAGIC_BYTES) and MAGIC_BYTES.startswith(bytes(data)):
+            return _incomplete(FIXED_HEADER_SIZE)
+        raise GgufHeaderError(f"bad magic {bytes(data[:4])!r} at offset 0; expected {MAGIC_BYTES!r}")
+    if len(data) < FIXED_HEADER_SIZE:
+        return _incomplete(FIXED_HEADER_SIZE)
+
+    cursor = _Cursor(data, _byte_order(data))
+    cursor.pos = len(MAGIC_BYTES)
+    version = cursor.u32()
+    if version not in READER_SUPPORTED_VERSIONS:
+        raise GgufHeaderError(
+            f"unsupported GGUF version {version} at offset 4; supported: {READER_SUPPORTED_VERSIONS}"
+        )
+    tensor_count = int(cursor.unpack("Q"))
+    if tensor_count > MAX_TENSOR_COUNT:
+        raise GgufHeaderError(f"tensor count {tensor_count} at offset 8 exceeds {MAX_TENSOR_COUNT}")
+    kv_count = int(cursor.unpack("Q"))
+    if kv_count > MAX_KV_COUNT:
+        raise GgufHeaderError(f"key/value count {kv_count} at offset 16 exceeds {MAX_KV_COUNT}")
+
+    values: dict[str, Scalar] = {}
+    bytes_needed = None
+    for index in range(kv_count):
+        try:
+            key = cursor.string("key")
+            value_type = cursor.value_type()
+            if value_type == GGUFValueType.ARRAY:
+                cursor.skip_array()
+            else:
+                values[key] = cursor.value(value_type)
+        except _Truncated as truncated:
+            bytes_needed = truncated.needed + (kv_count - index - 1) * _MIN_KV_SIZE
+            break
+    return _header(version, tensor_count, kv_count, values, bytes_needed)
+
+
+def _incomplete(bytes_needed: int) -> GgufHeader:
+    return GgufHeader(
+        version=None,
+        tensor_count=None,
+        kv_count=None,
+        architecture=None,
+        name=None,
+        size_label=None,
+        context_length=None,
+        block_count=None,
+        file_type=None,
+        quantization=None,
+        split_no=None,
+        split_count=None,
+        split_tensors_count=None,
+        header_complete=False,
+        bytes_needed=bytes_needed,
+    )
+
+
+def _int(values: dict[str, Scalar], key: str) -> int | None:
+    value = values.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(values: dict[str, Scalar], key: str) -> str | None:
+    value = values.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _header(
+    version: int, tensor_count: int, kv_count: int, values: dict[str, Scalar], bytes_needed: int | None
+) -> GgufHeader:
+    architecture = _str(values, Keys.General.ARCHITECTURE)
+    file_type = _int(values, Keys.General.FILE_TYPE)
+    return GgufHeader(
+        version=version,
+        tensor_count=tensor_count,
+        kv_count=kv_count,
+        architecture=architecture,
+        name=_str(values, Keys.General.NAME),
+        size_label=_str(values, Keys.General.SIZE_LABEL),
+        context_length=_int(values, Keys.LLM.CONTEXT_LENGTH.format(arch=architecture))
+        if architecture
+        else None,
+        block_count=_int(values, Keys.LLM.BLOCK_COUNT.format(arch=architecture)) if architecture else None,
+        file_type=file_type,
+        quantization=label_for_file_type(file_type) if file_type is not None else None,
+        split_no=_int(values, Keys.Split.LLM_KV_SPLIT_NO),
+        split_count=_int(values, Keys.Split.LLM_KV_SPLIT_COUNT),
+        split_tensors_count=_int(values, Keys.Split.LLM_KV_SPLIT_TENSORS_COUNT),
+        header_complete=bytes_needed is None,
+        bytes_needed=bytes_needed,
+    )

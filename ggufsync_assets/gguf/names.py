@@ -1,0 +1,183 @@
+"""What a file path inside a GGUF repository says: quantization, split part, projector, imatrix.
+
+The Hub lists file names long before anything is downloaded, so the catalogue learns most of what it
+knows about a file from its name alone. Everything here is a pure function of the path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gguf import GGMLQuantizationType, LlamaFileType
+
+GGUF_SUFFIX = ".gguf"
+UNSLOTH_DYNAMIC_PREFIX = "UD-"
+
+# Labels the gguf package does not know (it only lists what llama.cpp itself produces today):
+# bartowski's _L/_XL and unsloth's _XL mixes (embeddings/output kept at higher precision), and the
+# ARM repacks that llama.cpp removed from its file types in favour of repacking at load time.
+_COMMUNITY_LABELS = frozenset(
+    {
+        "Q2_K_L",
+        "Q2_K_XL",
+        "Q3_K_XL",
+        "Q4_K_L",
+        "Q4_K_XL",
+        "Q5_K_L",
+        "Q5_K_XL",
+        "Q6_K_L",
+        "Q6_K_XL",
+        "Q8_K_XL",
+        "Q4_0_4_4",
+        "Q4_0_4_8",
+        "Q4_0_8_8",
+    }
+)
+# Spellings people use that llama.cpp never writes.
+_ALIASES = {"FP16": "F16", "FP32": "F32"}
+
+_FILE_TYPE_PREFIXES = ("MOSTLY_", "ALL_")
+
+
+def _file_type_label(member: LlamaFileType) -> str | None:
+    for prefix in _FILE_TYPE_PREFIXES:
+        if member.name.startswith(prefix):
+            return member.name.removeprefix(prefix)
+    return None  # GUESSED: a marker, not a quantization
+
+
+def _is_integer_tensor_type(name: str) -> bool:
+    """I8..I64 describe individual tensors, never a whole model file."""
+    return name.startswith("I") and name[1:].isdigit()
+
+
+_FILE_TYPE_LABELS: dict[int, str] = {
+    int(member): label for member in LlamaFileType if (label := _file_type_label(member)) is not None
+}
+_BASE_LABELS = (
+    frozenset(_FILE_TYPE_LABELS.values())
+    | {member.name for member in GGMLQuantizationType if not _is_integer_tensor_type(member.name)}
+    | _COMMUNITY_LABELS
+)
+_LABELS = _BASE_LABELS | {UNSLOTH_DYNAMIC_PREFIX + label for label in _BASE_LABELS}
+
+_CANONICAL: dict[str, str] = {label: label for label in _LABELS} | _ALIASES
+
+
+def _token(pattern: str) -> str:
+    """A token is delimited by anything that is not a letter or digit (`.`, `-`, `_`, edges)."""
+    return rf"(?<![A-Za-z0-9])(?:{pattern})(?![A-Za-z0-9])"
+
+
+# Longest spelling first, so the alternation prefers Q4_K_M over Q4_K and IQ2_XXS over IQ2_XS.
+_QUANT_RE = re.compile(
+    _token("|".join(re.escape(s) for s in sorted(_CANONICAL, key=lambda s: (-len(s), s)))),
+    re.IGNORECASE,
+)
+_MMPROJ_RE = re.compile(_token("mmproj"), re.IGNORECASE)
+_IMATRIX_RE = re.compile(_token("i1"), re.IGNORECASE)
+# llama.cpp gguf-split writes "<prefix>-00001-of-00003.gguf"; some uploads insert "-split".
+_SPLIT_RE = re.compile(
+    r"^(?P<prefix>.+?)-(?:split-)?(?P<index>\d{1,5})-of-(?P<count>\d{1,5})(?P<suffix>\.gguf)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GgufFileName:
+    """Facts read from a .gguf path; split parts share `logical_file`."""
+
+    path: str
+    quantization: str | None
+    split_index: int | None
+    split_count: int | None
+    logical_file: str
+    is_mmproj: bool
+    imatrix: bool
+
+
+def quantization_labels() -> frozenset[str]:
+    """Every canonical label `describe` can return."""
+    return _LABELS
+
+
+def label_for_file_type(file_type: int) -> str | None:
+    """The canonical label of a header's general.file_type, so headers and names compare directly."""
+    return _FILE_TYPE_LABELS.get(file_type)
+
+
+def is_gguf_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return len(name) > len(GGUF_SUFFIX) and name.lower().endswith(GGUF_SUFFIX)
+
+
+def _quantization_in(text: str) -> str | None:
+    """The rightmost label: quantization comes last in every naming scheme seen on the Hub."""
+    matches = list(_QUANT_RE.finditer(text))
+    if not matches:
+        return None
+    return _CANONICAL[matches[-1].group(0).upper()]
+
+
+def describe(path: str) -> GgufFileName | None:
+    """None for anything that is not a .gguf file."""
+    if not is_gguf_path(path):
+        return None
+    folder, _, name = path.rpartition("/")
+    split_index = split_count = None
+    logical_name = name
+    stem = name[: -len(GGUF_SUFFIX)]
+    if (split := _SPLIT_RE.match(name)) is not None:
+        index, count = int(split["index"]), int(split["count"])
+        if 1 <= index <= count:
+            split_index, split_count = index, count
+            stem = split["prefix"]
+            logical_name = stem + split["suffix"]
+
+    quantization = _quantization_in(stem)
+    for folder_name in reversed(folder.split("/") if folder else []):
+        if quantization is not None:
+            break
+        quantization = _quantization_in(folder_name)
+
+    return GgufFileName(
+        path=path,
+        quantization=quantization,
+        split_index=split_index,
+        split_count=split_count,
+        logical_file=path[: len(path) - len(name)] + logical_name,
+        is_mmproj=_MMPROJ_RE.search(stem) is not None,
+        imatrix=_IMATRIX_RE.search(stem) is not None,
+    )
+
+
+def group_splits(paths: Iterable[str]) -> dict[str, list[str]]:
+    """Logical file -> its parts in split order; an unsplit file is a group of one."""
+    groups: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
+    for path in paths:
+        if (described := describe(path)) is not None:
+            groups[described.logical_file].append((described.split_index or 0, path))
+    return {logical: [path for _, path in sorted(parts)] for logical, parts in groups.items()}
+
+
+def missing_split_parts(paths: Iterable[str]) -> dict[str, list[int]]:
+    """Split sets with parts absent from `paths` -> the missing 1-based indices.
+
+    The expected size is the largest "-of-N" seen, so parts that disagree on N show up as missing.
+    """
+    present: defaultdict[str, set[int]] = defaultdict(set)
+    expected: dict[str, int] = {}
+    for path in paths:
+        described = describe(path)
+        if described is None or described.split_index is None or described.split_count is None:
+            continue
+        present[described.logical_file].add(described.split_index)
+        expected[described.logical_file] = max(expected.get(described.logical_file, 0), described.split_count)
+    missing = {
+        logical: [index for index in range(1, count + 1) if index not in present[logical]]
+        for logical, count in expected.items()
+    }
+    return {logical: indices for logical, indices in missing.items() if indices}
