@@ -1,0 +1,353 @@
+"""The async Hub client every part of ggufsync uses.
+
+One request path for everything: the URL policy (allowed hosts, where the token may go), the
+pacer (our limits and the server's budget), the concurrency limit, and retries with exponential
+backoff and full jitter. Bodies are read and parsed whole inside a retried attempt, so a page is
+either used entirely or fetched again, never half-used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote, urljoin
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from ggufsync_assets.hub.concurrency import AdaptiveConcurrency
+from ggufsync_assets.hub.errors import HubNotFound, HubResponseError, RetryableHubError
+from ggufsync_assets.hub.pacing import RequestPacer, parse_budget, parse_retry_after
+from ggufsync_assets.hub.progress import HubStats, ProgressCallback, ProgressTracker
+from ggufsync_assets.hub.safety import UrlPolicy
+from ggufsync_assets.redaction import MASK, redact_text
+from ggufsync_assets.settings import Settings
+
+log = logging.getLogger("ggufsync.hub")
+
+MAX_REDIRECTS = 5
+NOT_FOUND_CODES = frozenset({"RepoNotFound", "RevisionNotFound", "EntryNotFound"})
+USER_AGENT = "ggufsync/0.1"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    endpoint: str
+    token: str | None = field(default=None, repr=False)
+    requests_per_second: float = 0.8
+    requests_per_hour: int = 800
+    max_concurrent_requests: int = 20
+    max_retries: int = 3
+    allowed_domains: tuple[str, ...] = ("huggingface.co", "hf.co")
+    mask_sensitive_data: bool = True
+    adaptive_concurrency: bool = True
+    detailed_logging: bool = False
+    progress_interval_seconds: float = 900
+    timeout_seconds: float = 30.0
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ClientOptions:
+        values: dict[str, Any] = {
+            "endpoint": settings.hub.endpoint,
+            "token": settings.token_value(),
+            "requests_per_second": settings.rate_limiting.requests_per_second,
+            "requests_per_hour": settings.rate_limiting.requests_per_hour,
+            "max_concurrent_requests": settings.rate_limiting.max_concurrent_requests,
+            "max_retries": settings.rate_limiting.max_retries,
+            "allowed_domains": tuple(settings.security.allowed_domains),
+            "mask_sensitive_data": settings.security.mask_sensitive_data,
+            "adaptive_concurrency": settings.performance.enable_adaptive_parameters,
+            "detailed_logging": settings.monitoring.enable_detailed_logging,
+            "progress_interval_seconds": settings.monitoring.progress_report_interval_seconds,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    """One `GET /api/models` listing, always sorted descending by the Hub."""
+
+    filter: tuple[str, ...] = ()
+    author: str | None = None
+    search: str | None = None
+    sort: str = "lastModified"
+    expand: tuple[str, ...] = ()
+    page_size: int = 1000
+    modified_since: datetime | None = None
+
+    def params(self) -> list[tuple[str, str]]:
+        params = [("filter", f) for f in self.filter]
+        params += [(k, v) for k, v in (("author", self.author), ("search", self.search)) if v]
+        params += [("sort", self.sort), ("limit", str(self.page_size))]
+        params += [("expand", e) for e in self.expand]
+        return params
+
+
+def _last_modified(record: dict[str, Any]) -> datetime | None:
+    value = record.get("lastModified")
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _as_is(response: httpx.Response) -> httpx.Response:
+    return response
+
+
+def _bucket(url: str, endpoint: str) -> str:
+    """The Hub counts API calls and file downloads ("resolvers") in separate windows."""
+    return "api" if url.startswith(f"{endpoint}/api/") else "resolvers"
+
+
+class HubClient:
+    def __init__(
+        self,
+        options: ClientOptions,
+        *,
+        progress: ProgressCallback | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.options = options
+        self.policy = UrlPolicy(
+            options.endpoint, list(options.allowed_domains), mask_urls=options.mask_sensitive_data
+        )
+        self.pacer = RequestPacer(options.requests_per_second, options.requests_per_hour, clock=clock)
+        self.concurrency = AdaptiveConcurrency(
+            options.max_concurrent_requests, adaptive=options.adaptive_concurrency
+        )
+        self.progress = ProgressTracker(options.progress_interval_seconds, progress, clock=clock)
+        self._secrets = (options.token,) if options.token else ()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(options.timeout_seconds, connect=min(10.0, options.timeout_seconds)),
+            limits=httpx.Limits(max_connections=options.max_concurrent_requests),
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,  # each hop is checked against the URL policy by us
+            trust_env=False,  # no proxy or .netrc credentials picked up from the environment
+        )
+
+    def __repr__(self) -> str:
+        token = MASK if self.options.token else None
+        return f"HubClient(endpoint={self.options.endpoint!r}, token={token!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        self.progress.report()
+        await self._http.aclose()
+
+    @property
+    def stats(self) -> HubStats:
+        return self.progress.snapshot()
+
+    # ----- the public calls ---------------------------------------------------------------
+
+    async def iter_model_pages(self, query: ListingQuery) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of `/api/models`, following Link headers; with `modified_since` on a lastModified
+        listing, stops at the first record older than that (the rest of the Hub is older still)."""
+        url: str | None = f"{self.options.endpoint}/api/models"
+        params: list[tuple[str, str]] | None = query.params()
+        early_stop = query.sort == "lastModified" and query.modified_since is not None
+        while url is not None:
+            page, response = await self._get_json(url, params)
+            if not isinstance(page, list):
+                raise HubResponseError(f"expected a list of models from {self.policy.show(url)}")
+            self.progress.add(pages=1, records=len(page))
+            next_url = response.links.get("next", {}).get("url")
+            if next_url:
+                next_url = urljoin(url, next_url)
+                self.policy.check(next_url)
+            if early_stop and query.modified_since is not None:
+                since = query.modified_since
+                recent = [r for r in page if (m := _last_modified(r)) is None or m >= since]
+                if len(recent) < len(page):
+                    yield recent
+                    return
+            yield page
+            url, params = next_url, None
+
+    async def model_info(
+        self, repo_id: str, *, revision: str | None = None, blobs: bool = False, expand: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        path = f"/api/models/{repo_id}" + (f"/revision/{quote(revision, safe='')}" if revision else "")
+        params = [("blobs", "true")] if blobs else []
+        params += [("expand", e) for e in expand]
+        data, _ = await self._get_json(f"{self.options.endpoint}{path}", params or None)
+        if not isinstance(data, dict):
+            raise HubResponseError(f"expected a model object for {repo_id}")
+        return data
+
+    async def list_tree(self, repo_id: str, revision: str = "main") -> list[dict[str, Any]]:
+        """Every file and folder of a repo at a revision (all pages of the recursive tree)."""
+        url: str | None = f"{self.options.endpoint}/api/models/{repo_id}/tree/{quote(revision, safe='')}"
+        params: list[tuple[str, str]] | None = [("recursive", "true")]
+        entries: list[dict[str, Any]] = []
+        while url is not None:
+            page, response = await self._get_json(url, params)
+            if not isinstance(page, list):
+                raise HubResponseError(f"expected a list of tree entries for {repo_id}")
+            entries.extend(page)
+            next_url = response.links.get("next", {}).get("url")
+            url, params = (urljoin(url, next_url), None) if next_url else (None, None)
+            if url:
+                self.policy.check(url)
+        return entries
+
+    async def read_range(
+        self, repo_id: str, path: str, start: int, end: int, revision: str = "main"
+    ) -> bytes:
+        """Bytes start..end (inclusive) of a file, through the resolve redirect to wherever it lives."""
+        url = f"{self.options.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(path)}"
+        response = await self._request("GET", url, None, {"Range": f"bytes={start}-{end}"})
+        if response.status_code == 200:  # a server that ignores Range sends everything
+            return response.content[: end - start + 1]
+        return response.content
+
+    # ----- one request, retried -----------------------------------------------------------
+
+    async def _get_json(self, url: str, params: list[tuple[str, str]] | None) -> tuple[Any, httpx.Response]:
+        def parse(response: httpx.Response) -> tuple[Any, httpx.Response]:
+            try:
+                return json.loads(response.content), response
+            except ValueError:
+                shown = self.policy.show(url, self._secrets)
+                raise RetryableHubError(f"malformed JSON from {shown}") from None
+
+        return await self._request("GET", url, params, None, parse=parse)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        headers: dict[str, str] | None,
+        *,
+        parse: Callable[[httpx.Response], T] = _as_is,  # type: ignore[assignment]
+    ) -> T:
+        jitter = wait_random_exponential(
+            multiplier=self.options.backoff_base_seconds, max=self.options.backoff_max_seconds
+        )
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            hint = getattr(error, "wait_hint", None) or 0.0
+            return max(hint, jitter(state))
+
+        def count_retry(state: RetryCallState) -> None:
+            self.progress.add(retries=1)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.options.max_retries + 1),
+            wait=wait,
+            retry=retry_if_exception_type(RetryableHubError),
+            before_sleep=count_retry,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return parse(await self._attempt(method, url, params, headers))
+        except RetryableHubError as exc:
+            self.progress.add(failures=1)
+            raise HubResponseError(
+                f"gave up after {self.options.max_retries + 1} attempts: {exc}", status=exc.status
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self._send_once(method, url, params, headers)
+            if response.is_redirect and "location" in response.headers:
+                url, params = urljoin(str(response.url), response.headers["location"]), None
+                continue
+            return self._classify(response)
+        raise HubResponseError(f"more than {MAX_REDIRECTS} redirects from {self.policy.show(url)}")
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
+        self.policy.check(url)
+        request_headers = dict(headers or {})
+        if self.options.token and self.policy.may_carry_token(url):
+            request_headers["Authorization"] = f"Bearer {self.options.token}"
+        bucket = _bucket(url, self.options.endpoint)
+        shown = self.policy.show(url, self._secrets)
+        async with self.concurrency:
+            await self.pacer.acquire(bucket)
+            started = time.monotonic()
+            try:
+                response = await self._http.request(method, url, params=params, headers=request_headers)
+            except httpx.TimeoutException:
+                self._record(shown, None, started, healthy=False)
+                raise RetryableHubError(f"timed out: {method} {shown}") from None
+            except httpx.TransportError as exc:
+                self._record(shown, None, started, healthy=False)
+                raise RetryableHubError(
+                    f"connection failed ({type(exc).__name__}): {method} {shown}"
+                ) from None
+            finally:
+                self.pacer.release(bucket)
+            self.pacer.observe(bucket, response.headers)
+            self._record(shown, response, started, healthy=response.status_code < 429)
+            return response
+
+    def _record(self, shown: str, response: httpx.Response | None, started: float, *, healthy: bool) -> None:
+        seconds = time.monotonic() - started
+        self.concurrency.record(healthy=healthy, seconds=seconds)
+        received = len(response.content) if response is not None else 0
+        self.progress.add(requests=1, bytes_received=received)
+        level = logging.INFO if self.options.detailed_logging else logging.DEBUG
+        status = response.status_code if response is not None else "no response"
+        log.log(level, "%s -> %s in %.0f ms", shown, status, seconds * 1000)
+
+    def _classify(self, response: httpx.Response) -> httpx.Response:
+        status = response.status_code
+        if status < 400:
+            return response
+        shown = self.policy.show(str(response.url), self._secrets)
+        code = response.headers.get("x-error-code")
+        if status == 429:
+            budget = parse_budget(response.headers)
+            wait = parse_retry_after(response.headers.get("retry-after"))
+            if wait is None and budget is not None:
+                wait = budget.reset_seconds
+            self.pacer.pause(wait or self.options.backoff_base_seconds)
+            self.progress.add(rate_limited=1)
+            raise RetryableHubError(f"rate limited (429) at {shown}", status=status, wait_hint=wait)
+        if status >= 500:
+            raise RetryableHubError(f"server error {status} at {shown}", status=status)
+        message = redact_text(f"{status} {code or ''} at {shown}".replace("  ", " "), self._secrets)
+        if code in NOT_FOUND_CODES or status == 404:
+            raise HubNotFound(message, status=status, error_code=code)
+        raise HubResponseError(message, status=status, error_code=code)

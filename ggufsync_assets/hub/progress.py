@@ -1,0 +1,56 @@
+"""Counting what the client did, and telling a watcher at a steady pace.
+
+The CLI turns these reports into a progress line, Dagster into log lines; both get them at most
+every monitoring.progress_report_interval_seconds, plus a final one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class HubStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    failures: int = 0
+    bytes_received: int = 0
+    pages: int = 0
+    records: int = 0
+    elapsed_seconds: float = 0.0
+
+
+ProgressCallback = Callable[[HubStats], None]
+
+
+class ProgressTracker:
+    def __init__(
+        self,
+        interval_seconds: float,
+        callback: ProgressCallback | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = interval_seconds
+        self._callback = callback
+        self._clock = clock
+        self._started = clock()
+        self._last_report = self._started
+        self._stats = HubStats()
+
+    def add(self, **increments: int) -> None:
+        values = {name: getattr(self._stats, name) + amount for name, amount in increments.items()}
+        self._stats = replace(self._stats, **values)
+        if self._callback and self._clock() - self._last_report >= self._interval:
+            self.report()
+
+    def report(self) -> None:
+        self._last_report = self._clock()
+        if self._callback:
+            self._callback(self.snapshot())
+
+    def snapshot(self) -> HubStats:
+        return replace(self._stats, elapsed_seconds=self._clock() - self._started)

@@ -1,0 +1,113 @@
+"""A Hub client pointed at the simulator, fast enough for tests (high local limits, short backoff)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+
+import pytest
+
+from ggufsync_assets.hub.client import ClientOptions, HubClient
+from ggufsync_assets.hubsim import HubSimulator
+
+T = TypeVar("T")
+CDN_HOST = "127.0.0.2"
+TOKEN = "hf_testtoken0123456789abcdefgh"
+
+
+def options_for(sim: HubSimulator, **overrides: Any) -> ClientOptions:
+    values: dict[str, Any] = {
+        "endpoint": sim.url,
+        "requests_per_second": 1000.0,
+        "requests_per_hour": 1_000_000,
+        "max_concurrent_requests": 8,
+        "max_retries": 3,
+        "allowed_domains": (CDN_HOST,),
+        "backoff_base_seconds": 0.01,
+        "backoff_max_seconds": 0.2,
+        "timeout_seconds": 5.0,
+    }
+    values.update(overrides)
+    return ClientOptions(**values)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def client_runner(sim: HubSimulator, **defaults: Any) -> Callable[..., Any]:
+    """`call(work, **overrides)` runs `work(client)` with a fresh client against `sim`."""
+
+    def call(work: Callable[[HubClient], Coroutine[Any, Any, T]], **overrides: Any) -> T:
+        async def main() -> T:
+            async with HubClient(options_for(sim, **{**defaults, **overrides})) as client:
+                return await work(client)
+
+        return run(main())
+
+    return call
+
+
+GENEROUS_QUOTA = 100_000
+"""Enough that the client's spreading of the advertised budget never slows a test down."""
+
+
+@pytest.fixture
+def hub_sim(hub_sim_factory: Callable[..., HubSimulator]) -> HubSimulator:
+    return hub_sim_factory(api_quota=GENEROUS_QUOTA)
+
+
+@pytest.fixture
+def with_client(hub_sim: HubSimulator) -> Callable[..., Any]:
+    return client_runner(hub_sim)
+
+
+@pytest.fixture
+def with_client_factory() -> Callable[..., Callable[..., Any]]:
+    return client_runner
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    """Answers every GET with the status and headers the test put on the server."""
+
+    def do_GET(self) -> None:
+        server: ScriptedServer = self.server  # type: ignore[assignment]
+        server.hits.append(self.path)
+        self.send_response(server.status)
+        for name, value in server.headers.items():
+            self.send_header(name, value)
+        body = server.body
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Scripted)
+        self.status = 200
+        self.headers: dict[str, str] = {}
+        self.body = b"[]"
+        self.hits: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[ScriptedServer]:
+    """A loopback server that answers as told: a Hub that sends clients somewhere they must not go."""
+    server = ScriptedServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()

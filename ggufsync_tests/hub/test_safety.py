@@ -1,0 +1,158 @@
+"""Requests go only where allowed; the token goes only to the endpoint and never shows anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ggufsync_assets.hub.client import ClientOptions, HubClient, ListingQuery
+from ggufsync_assets.hub.errors import HubRefused, HubResponseError
+from ggufsync_assets.hub.safety import UrlPolicy
+from ggufsync_assets.hubsim import HubSimulator, Repo
+from ggufsync_tests.hub.conftest import TOKEN, ScriptedServer, options_for
+
+WithClient = Callable[..., Any]
+
+
+def _gguf_file(sim: HubSimulator, *, gated: bool) -> tuple[Repo, str]:
+    return next(
+        (repo, f.path)
+        for repo in sim.catalogue.repos()
+        if bool(repo.gated) == gated
+        for f in repo.files
+        if f.path.endswith(".gguf")
+    )
+
+
+def test_token_goes_to_the_endpoint_but_never_to_the_cdn(
+    with_client: WithClient, hub_sim: HubSimulator
+) -> None:
+    repo, path = _gguf_file(hub_sim, gated=False)
+    with_client(lambda c: c.read_range(repo.id, path, 0, 63), token=TOKEN)
+    api = [r for r in hub_sim.requests if r.host == "api"]
+    cdn = [r for r in hub_sim.requests if r.host == "cdn"]
+    assert api
+    assert all(r.authorized for r in api)
+    assert cdn
+    assert not any(r.authorized for r in cdn)
+
+
+def test_anonymous_requests_carry_no_authorization(with_client: WithClient, hub_sim: HubSimulator) -> None:
+    repo, path = _gguf_file(hub_sim, gated=False)
+    with_client(lambda c: c.read_range(repo.id, path, 0, 63))
+    assert not any(r.authorized for r in hub_sim.requests)
+
+
+def test_gated_files_need_the_token(with_client: WithClient, hub_sim: HubSimulator) -> None:
+    repo, path = _gguf_file(hub_sim, gated=True)
+    with pytest.raises(HubResponseError, match="401 GatedRepo"):
+        with_client(lambda c: c.read_range(repo.id, path, 0, 3))
+    assert with_client(lambda c: c.read_range(repo.id, path, 0, 3), token=TOKEN) == b"GGUF"
+
+
+def test_a_redirect_to_a_host_outside_allowed_domains_is_refused_before_sending(
+    with_client: WithClient, hub_sim: HubSimulator
+) -> None:
+    repo, path = _gguf_file(hub_sim, gated=False)
+    with pytest.raises(HubRefused, match=r"refused to contact 127\.0\.0\.2"):
+        with_client(lambda c: c.read_range(repo.id, path, 0, 3), allowed_domains=("huggingface.co",))
+    assert not [r for r in hub_sim.requests if r.host == "cdn"]
+
+
+def test_a_link_to_a_host_outside_allowed_domains_is_refused(scripted_server: ScriptedServer) -> None:
+    scripted_server.headers = {"Link": '<http://127.0.0.3:9/api/models?cursor=x>; rel="next"'}
+    scripted_server.body = b'[{"id": "a/b-GGUF"}]'
+
+    async def main() -> None:
+        options = ClientOptions(
+            endpoint=scripted_server.url, allowed_domains=("hf.co",), requests_per_second=100
+        )
+        async with HubClient(options) as client:
+            async for _ in client.iter_model_pages(ListingQuery()):
+                pass
+
+    with pytest.raises(HubRefused, match=r"127\.0\.0\.3"):
+        asyncio.run(main())
+    assert len(scripted_server.hits) == 1
+
+
+def test_redirect_hops_are_checked_one_by_one(scripted_server: ScriptedServer) -> None:
+    scripted_server.status = 302
+    scripted_server.headers = {"Location": "http://127.0.0.3:9/elsewhere"}
+
+    async def main() -> None:
+        options = ClientOptions(
+            endpoint=scripted_server.url, allowed_domains=("hf.co",), requests_per_second=100
+        )
+        async with HubClient(options) as client:
+            await client.model_info("a/b")
+
+    with pytest.raises(HubRefused):
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://huggingface.co/api/models", True),
+        ("https://cdn-lfs.hf.co/repos/x", True),
+        ("https://cas-bridge.xethub.hf.co/x", True),
+        ("https://evilhf.co/x", False),
+        ("https://huggingface.co.evil.example/x", False),
+        ("ftp://huggingface.co/x", False),
+        ("http://127.0.0.1:8000/api/models", True),
+    ],
+)
+def test_allowed_domains_cover_subdomains_but_nothing_else(url: str, allowed: bool) -> None:
+    policy = UrlPolicy("http://127.0.0.1:8000", ["huggingface.co", "hf.co"])
+    assert policy.is_allowed(url) is allowed
+
+
+def test_token_may_only_go_to_the_endpoint_origin() -> None:
+    policy = UrlPolicy("https://huggingface.co", ["huggingface.co", "hf.co"])
+    assert policy.may_carry_token("https://huggingface.co/api/models")
+    assert not policy.may_carry_token("https://cdn-lfs.hf.co/x")
+    assert not policy.may_carry_token("http://huggingface.co/api/models")
+
+
+def test_token_never_appears_in_reprs_errors_or_logs(
+    with_client: WithClient, hub_sim: HubSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub_sim.faults.script("error", count=10, path_prefix="/api/models")
+    caplog.set_level(logging.DEBUG, logger="ggufsync")
+
+    async def work(client: HubClient) -> None:
+        assert TOKEN not in repr(client)
+        assert TOKEN not in repr(client.options)
+        await client.model_info("some/repo")
+
+    with pytest.raises(HubResponseError) as caught:
+        with_client(work, token=TOKEN, max_retries=1)
+    assert TOKEN not in str(caught.value)
+    assert caplog.records
+    assert TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("mask", [True, False])
+def test_signed_cdn_query_strings_are_masked_in_logs_when_asked(
+    mask: bool, with_client: WithClient, hub_sim: HubSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo, path = _gguf_file(hub_sim, gated=False)
+    caplog.set_level(logging.DEBUG, logger="ggufsync.hub")
+    with_client(lambda c: c.read_range(repo.id, path, 0, 3), mask_sensitive_data=mask)
+    cdn_lines = [line for line in caplog.text.splitlines() if "127.0.0.2" in line]
+    assert cdn_lines
+    assert all(("?****" in line) is mask for line in cdn_lines)
+    assert all(("response-content-disposition" in line) is not mask for line in cdn_lines)
+
+
+def test_the_endpoint_host_is_allowed_without_being_listed(hub_sim: HubSimulator) -> None:
+    async def main() -> dict[str, Any]:
+        async with HubClient(options_for(hub_sim, allowed_domains=("hf.co",))) as client:
+            return await client.model_info(hub_sim.catalogue.repos()[0].id)
+
+    assert asyncio.run(main())["id"] == hub_sim.catalogue.repos()[0].id
