@@ -603,10 +603,9 @@ def _collector_paused() -> Iterator[None]:
 class CatalogueView:
     """An immutable snapshot of all current repos, with lazily built sort orders for listings."""
 
-    def __init__(self, repos: Iterable[Repo], version: int) -> None:
+    def __init__(self, repos: Iterable[Repo]) -> None:
         self.repos: tuple[Repo, ...] = tuple(repos)
         self.by_id: dict[str, Repo] = {repo.id: repo for repo in self.repos}
-        self.version = version
         self.orders: dict[str, Any] = {}
 
 
@@ -629,7 +628,7 @@ class Catalogue:
             for index in range(repos):
                 built.append(self._generator.repo(index, forced.get(index)))
         self._next_index = repos
-        self._view = CatalogueView(built, 0)
+        self._view = CatalogueView(built)
         self._history: dict[str, dict[str, Repo]] = {}
         self._edits: dict[str, int] = {}
         self._blobs: dict[str, HubFile] | None = None
@@ -681,7 +680,7 @@ class Catalogue:
             self._blobs.update((f.lfs_sha256, f) for f in repo.files if f.lfs_sha256)
 
     def _publish(self, repos: Iterable[Repo]) -> None:
-        self._view = CatalogueView(repos, self._view.version + 1)
+        self._view = CatalogueView(repos)
 
     def edit(self, repo_id: str, *, at: datetime | None = None, **changes: Any) -> Repo:
         """Commit to a repo: new sha and lastModified; by default adds or removes a quant and

@@ -53,10 +53,6 @@ class Family:
         return self.base_model.split("/", 1)[1]
 
     @property
-    def organisation(self) -> str:
-        return self.base_model.split("/", 1)[0]
-
-    @property
     def size_label(self) -> str:
         billions = self.parameters / 1e9
         if billions < 1:

@@ -57,9 +57,6 @@ class RateLimiter:
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
         self._lock = threading.Lock()
 
-    def policy(self, bucket: str) -> RateLimitPolicy:
-        return self._policies[bucket]
-
     def configure(self, bucket: str, policy: RateLimitPolicy) -> None:
         """Change a bucket's policy at runtime; running windows restart."""
         with self._lock:

@@ -24,20 +24,35 @@ class RequestRecord:
 
 
 class RequestLog:
-    """Bounded, thread-safe record of requests to both hosts, oldest first."""
+    """Bounded, thread-safe record of requests to both hosts, oldest first.
+
+    A request is recorded once its last byte is written, which can be a moment after the client
+    has read it; so reading the log first waits (briefly) for requests still being served.
+    """
 
     def __init__(self, capacity: int = 100_000) -> None:
         self._records: deque[RequestRecord] = deque(maxlen=capacity)
-        self._lock = threading.Lock()
+        self._serving = 0
+        self._changed = threading.Condition()
+
+    def begin(self) -> None:
+        """A request is being served; `append` its record when done."""
+        with self._changed:
+            self._serving += 1
 
     def append(self, record: RequestRecord) -> None:
-        with self._lock:
+        with self._changed:
             self._records.append(record)
+            self._serving -= 1
+            self._changed.notify_all()
 
-    def records(self) -> list[RequestRecord]:
-        with self._lock:
+    def records(self, settle: float = 5.0) -> list[RequestRecord]:
+        """Every record, after waiting up to `settle` seconds for requests still being served."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._serving <= 0, timeout=settle)
             return list(self._records)
 
     def clear(self) -> None:
-        with self._lock:
+        with self._changed:
+            self._changed.wait_for(lambda: self._serving <= 0, timeout=5.0)
             self._records.clear()
