@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["ggufsync_tests.hub_fixtures"]
+
 _LEAKY_PREFIXES = ("GGUFSYNC_", "HF_", "HUGGINGFACE_")
 _LEAKY_NAMES = ("SYNC_ENVIRONMENT", "SYNC_MODE", "MAX_CONCURRENCY", "LOG_LEVEL")
 

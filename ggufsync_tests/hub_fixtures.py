@@ -1,0 +1,49 @@
+"""Fixtures that run the Hub simulator on loopback for the duration of one test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from huggingface_hub import HfApi
+
+from ggufsync_assets.hubsim import HubSimulator
+
+HUB_NOW = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
+"""The fixed 'now' of test catalogues, so that every run sees the same repos."""
+
+HUB_SEED = 1234
+SMALL_CATALOGUE = 40
+"""Big enough to hold one of every edge case the generator plants (gated, split, untagged, ...)."""
+
+
+@pytest.fixture
+def hub_sim_factory() -> Iterator[Callable[..., HubSimulator]]:
+    """Start simulators with custom options (`HubSimulator` keywords); all are stopped afterwards."""
+    started: list[HubSimulator] = []
+
+    def start(**options: Any) -> HubSimulator:
+        options.setdefault("repos", SMALL_CATALOGUE)
+        options.setdefault("seed", HUB_SEED)
+        options.setdefault("now", HUB_NOW)
+        simulator = HubSimulator(**options).start()
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()
+
+
+@pytest.fixture
+def hub_sim(hub_sim_factory: Callable[..., HubSimulator]) -> HubSimulator:
+    """A running simulator with a small deterministic catalogue."""
+    return hub_sim_factory()
+
+
+@pytest.fixture
+def hub_api(hub_sim: HubSimulator) -> HfApi:
+    """huggingface_hub's client, pointed at `hub_sim`."""
+    return HfApi(endpoint=hub_sim.url)
