@@ -1,0 +1,96 @@
+"""Fixed-window rate limits per client, separately for the API and for file resolution."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from huggingface_hub.utils import parse_ratelimit_headers
+
+from ggufsync_assets.hubsim import RateLimitPolicy
+
+
+def _api(http, sim, token: str | None = None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return http.get(f"{sim.url}/api/models", params={"limit": 1}, headers=headers)
+
+
+@pytest.mark.parametrize("path", ["/api/models", "/api/models/nobody/nothing", "/api/models?limit=x",
+                                  "/not/a/route/at/all"])
+def test_every_api_response_carries_the_rate_limit_headers(http, hub_sim, path):
+    response = http.get(f"{hub_sim.url}{path}")
+    assert response.headers["RateLimit"] == '"api";r=499;t=300'
+    assert response.headers["RateLimit-Policy"] == '"fixed window";"api";q=500;w=300'
+
+
+def test_resolve_and_cdn_count_in_the_resolvers_bucket(http, hub_sim):
+    repo = next(r for r in hub_sim.catalogue if not r.gated and any(f.gguf for f in r.files))
+    path = next(f.path for f in repo.files if f.gguf)
+    redirect = http.head(f"{hub_sim.url}/{repo.id}/resolve/main/{path}")
+    cdn = http.head(redirect.headers["Location"])
+    assert redirect.headers["RateLimit"].startswith('"resolvers";r=2999;')
+    assert cdn.headers["RateLimit"].startswith('"resolvers";r=2998;')
+    assert cdn.headers["RateLimit-Policy"] == '"fixed window";"resolvers";q=3000;w=300'
+    assert _api(http, hub_sim).headers["RateLimit"].startswith('"api";r=499;')
+
+
+def test_remaining_counts_down_with_each_request(http, hub_sim_factory):
+    sim = hub_sim_factory(api_quota=5)
+    remaining = [parse_ratelimit_headers(_api(http, sim).headers).remaining for _ in range(5)]
+    assert remaining == [4, 3, 2, 1, 0]
+
+
+def test_over_quota_is_a_429_with_retry_after_and_headers(http, hub_sim_factory):
+    sim = hub_sim_factory(api_quota=2, api_window=120)
+    _api(http, sim), _api(http, sim)
+    response = _api(http, sim)
+    assert response.status_code == 429
+    assert "rate limit" in response.json()["error"]
+    assert 0 < int(response.headers["Retry-After"]) <= 120
+    info = parse_ratelimit_headers(response.headers)
+    assert (info.resource_type, info.remaining, info.limit, info.window_seconds) == ("api", 0, 2, 120)
+
+
+def test_retry_after_can_be_turned_off(http, hub_sim_factory):
+    sim = hub_sim_factory(api_quota=1, retry_after=False)
+    _api(http, sim)
+    response = _api(http, sim)
+    assert response.status_code == 429
+    assert "Retry-After" not in response.headers
+    assert "RateLimit" in response.headers
+
+
+def test_quota_comes_back_when_the_window_ends(http, hub_sim_factory):
+    sim = hub_sim_factory(api_quota=1, api_window=1)
+    assert _api(http, sim).status_code == 200
+    assert _api(http, sim).status_code == 429
+    time.sleep(1.05)
+    response = _api(http, sim)
+    assert response.status_code == 200
+    assert response.headers["RateLimit"] == '"api";r=0;t=1'
+
+
+def test_clients_are_counted_per_token_and_anonymous_per_address(http, hub_sim_factory):
+    sim = hub_sim_factory(api_quota=1)
+    assert _api(http, sim).status_code == 200
+    assert _api(http, sim).status_code == 429
+    assert _api(http, sim, token="hf_alice").status_code == 200
+    assert _api(http, sim, token="hf_bob").status_code == 200
+    assert _api(http, sim, token="hf_alice").status_code == 429
+
+
+def test_api_exhaustion_leaves_downloads_alone(http, hub_sim_factory):
+    sim = hub_sim_factory(api_quota=1)
+    repo = next(r for r in sim.catalogue if r.file("README.md") and not r.gated)
+    _api(http, sim), _api(http, sim)
+    assert http.get(f"{sim.url}/{repo.id}/resolve/main/README.md").status_code == 200
+
+
+def test_rate_limits_can_be_reset_and_reconfigured_at_runtime(http, hub_sim_factory):
+    sim = hub_sim_factory(api_quota=1)
+    _api(http, sim)
+    assert _api(http, sim).status_code == 429
+    sim.rate_limits.reset()
+    assert _api(http, sim).status_code == 200
+    sim.rate_limits.configure("api", RateLimitPolicy(quota=10, window=60))
+    assert _api(http, sim).headers["RateLimit-Policy"] == '"fixed window";"api";q=10;w=60'

@@ -1,0 +1,54 @@
+"""`ggufsync hub serve` as a user runs it: a process that prints its URL, serves, and stops cleanly."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from ggufsync_assets.cli.main import main
+
+
+@pytest.fixture
+def serve() -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ggufsync_assets.cli.main", "hub", "serve", "--port", "0",
+         "--repos", "50", "--seed", "3", "--quota", "40", "--window", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def test_serve_prints_its_url_first_and_serves_the_catalogue(serve):
+    url = serve.stdout.readline().strip()
+    assert url.startswith("http://127.0.0.1:")
+    response = httpx.get(f"{url}/api/models", timeout=10)
+    assert response.status_code == 200
+    assert len(response.json()) == 50
+    assert response.headers["RateLimit-Policy"] == '"fixed window";"api";q=40;w=60'
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_exits_zero_when_signalled(serve, stop):
+    url = serve.stdout.readline().strip()
+    assert httpx.get(f"{url}/api/models", params={"limit": 1}, timeout=10).status_code == 200
+    serve.send_signal(stop)
+    assert serve.wait(timeout=10) == 0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/api/models", timeout=2)
+
+
+def test_serve_rejects_a_fault_rate_outside_zero_to_one(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["hub", "serve", "--fault-rate", "1.5"])
+    assert exited.value.code == 2
+    assert "between 0 and 1" in capsys.readouterr().err
