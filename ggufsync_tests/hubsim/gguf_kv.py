@@ -10,8 +10,19 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
-            11: "<q", 12: "<d"}
+_SCALARS = {
+    0: "<B",
+    1: "<b",
+    2: "<H",
+    3: "<h",
+    4: "<I",
+    5: "<i",
+    6: "<f",
+    7: "<?",
+    10: "<Q",
+    11: "<q",
+    12: "<d",
+}
 _STRING, _ARRAY = 8, 9
 
 
@@ -39,7 +50,7 @@ class _Cursor:
         length = self.unpack("<Q")
         if self.offset + length > len(self.data):
             raise EOFError("header continues beyond the bytes fetched")
-        text = self.data[self.offset:self.offset + length].decode()
+        text = self.data[self.offset : self.offset + length].decode()
         self.offset += length
         return text
 

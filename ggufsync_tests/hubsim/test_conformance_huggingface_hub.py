@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import gguf
@@ -18,17 +19,38 @@ from huggingface_hub.errors import (
 
 from ggufsync_assets.hubsim import HubSimulator, Repo, gguf_file, small_file
 
-EXPAND = ["author", "cardData", "createdAt", "downloads", "gated", "gguf", "lastModified",
-          "library_name", "likes", "pipeline_tag", "private", "sha", "siblings", "tags",
-          "trendingScore", "downloadsAllTime"]
+EXPAND = [
+    "author",
+    "cardData",
+    "createdAt",
+    "downloads",
+    "gated",
+    "gguf",
+    "lastModified",
+    "library_name",
+    "likes",
+    "pipeline_tag",
+    "private",
+    "sha",
+    "siblings",
+    "tags",
+    "trendingScore",
+    "downloadsAllTime",
+]
 
 
 def _public_with_gguf(sim: HubSimulator) -> Repo:
-    return next(r for r in sim.catalogue if not r.gated and r.file("README.md")
-                and any(f.gguf for f in r.files) and any("/" in f.path for f in r.files))
+    return next(
+        r
+        for r in sim.catalogue
+        if not r.gated
+        and r.file("README.md")
+        and any(f.gguf for f in r.files)
+        and any("/" in f.path for f in r.files)
+    )
 
 
-def test_list_models_walks_every_page_with_expand(hub_sim_factory):
+def test_list_models_walks_every_page_with_expand(hub_sim_factory: Callable[..., HubSimulator]) -> None:
     sim = hub_sim_factory(repos=120, page_size=9)
     models = list(HfApi(endpoint=sim.url).list_models(filter="gguf", expand=EXPAND))
     pages = sum(1 for record in sim.requests if record.path == "/api/models")
@@ -45,7 +67,7 @@ def test_list_models_walks_every_page_with_expand(hub_sim_factory):
         assert (model.card_data is None) == (repo.card_data is None)
 
 
-def test_list_models_with_search_author_and_sort(hub_sim, hub_api):
+def test_list_models_with_search_author_and_sort(hub_sim: HubSimulator, hub_api: HfApi) -> None:
     author = next(r.author for r in hub_sim.catalogue if r.author == "bartowski")
     models = list(hub_api.list_models(author=author, search="b", sort="downloads"))
     expected = [r for r in hub_sim.catalogue if r.author == author and "b" in r.id.lower()]
@@ -53,18 +75,18 @@ def test_list_models_with_search_author_and_sort(hub_sim, hub_api):
     assert [m.downloads for m in models] == sorted((m.downloads for m in models), reverse=True)
 
 
-def test_list_models_limit_stops_after_enough_results(hub_sim, hub_api):
+def test_list_models_limit_stops_after_enough_results(hub_sim: HubSimulator, hub_api: HfApi) -> None:
     models = list(hub_api.list_models(sort="last_modified", limit=3))
     newest = sorted(hub_sim.catalogue, key=lambda r: r.last_modified, reverse=True)[:3]
     assert [m.id for m in models] == [r.id for r in newest]
 
 
-def test_list_models_rejects_expand_with_full_before_asking(hub_api):
+def test_list_models_rejects_expand_with_full_before_asking(hub_api: HfApi) -> None:
     with pytest.raises(ValueError, match="expand"):
         list(hub_api.list_models(expand=["sha"], full=True))
 
 
-def test_model_info_files_metadata_gives_sizes_and_lfs(hub_sim, hub_api):
+def test_model_info_files_metadata_gives_sizes_and_lfs(hub_sim: HubSimulator, hub_api: HfApi) -> None:
     repo = _public_with_gguf(hub_sim)
     info = hub_api.model_info(repo.id, files_metadata=True)
     siblings = {sibling.rfilename: sibling for sibling in info.siblings}
@@ -73,21 +95,26 @@ def test_model_info_files_metadata_gives_sizes_and_lfs(hub_sim, hub_api):
         assert siblings[hub_file.path].blob_id == hub_file.oid
         lfs = siblings[hub_file.path].lfs
         if hub_file.is_lfs:
-            assert (lfs.sha256, lfs.size, lfs.pointer_size) == (hub_file.lfs_sha256, hub_file.size,
-                                                                hub_file.pointer_size)
+            assert (lfs.sha256, lfs.size, lfs.pointer_size) == (
+                hub_file.lfs_sha256,
+                hub_file.size,
+                hub_file.pointer_size,
+            )
         else:
             assert lfs is None
     assert info.card_data is not None or repo.card_data is None
 
 
-def test_model_info_with_expand_and_at_a_revision(hub_sim, hub_api):
+def test_model_info_with_expand_and_at_a_revision(hub_sim: HubSimulator, hub_api: HfApi) -> None:
     repo = _public_with_gguf(hub_sim)
     hub_sim.edit(repo.id)
     old = hub_api.model_info(repo.id, revision=repo.sha, expand=["sha", "lastModified"])
     assert (old.sha, old.last_modified) == (repo.sha, repo.last_modified)
 
 
-def test_list_repo_tree_recursive_gives_files_and_folders_across_pages(hub_sim_factory):
+def test_list_repo_tree_recursive_gives_files_and_folders_across_pages(
+    hub_sim_factory: Callable[..., HubSimulator],
+) -> None:
     sim = hub_sim_factory(tree_page_size=4)
     repo = _public_with_gguf(sim)
     entries = list(HfApi(endpoint=sim.url).list_repo_tree(repo.id, recursive=True))
@@ -100,28 +127,35 @@ def test_list_repo_tree_recursive_gives_files_and_folders_across_pages(hub_sim_f
     assert sum(1 for r in sim.requests if "/tree/" in r.path) > 1
 
 
-def test_list_repo_tree_of_a_subfolder(hub_sim, hub_api):
+def test_list_repo_tree_of_a_subfolder(hub_sim: HubSimulator, hub_api: HfApi) -> None:
     repo = _public_with_gguf(hub_sim)
     folder = next(f.path for f in repo.files if "/" in f.path).rsplit("/", 1)[0]
     entries = list(hub_api.list_repo_tree(repo.id, path_in_repo=folder))
     assert {e.path for e in entries} == {f.path for f in repo.files if f.path.startswith(f"{folder}/")}
 
 
-def test_hf_hub_download_fetches_a_small_file(hub_sim, tmp_path: Path):
+def test_hf_hub_download_fetches_a_small_file(hub_sim: HubSimulator, tmp_path: Path) -> None:
     repo = _public_with_gguf(hub_sim)
     path = hf_hub_download(repo.id, "README.md", endpoint=hub_sim.url, cache_dir=tmp_path)
     assert Path(path).read_bytes() == repo.file("README.md").content
     assert repo.sha in path
 
 
-def test_hf_hub_download_follows_the_lfs_redirect_to_the_cdn_without_the_token(hub_sim, tmp_path):
-    repo = hub_sim.add("me/tiny-GGUF", gated="auto", files=[
-        gguf_file("tiny-Q4_K_M.gguf", "meta-llama/Llama-2-7b-chat-hf", size=4 << 20),
-        small_file("README.md", "# tiny\n"),
-    ])
+def test_hf_hub_download_follows_the_lfs_redirect_to_the_cdn_without_the_token(
+    hub_sim: HubSimulator, tmp_path: Path
+) -> None:
+    repo = hub_sim.add(
+        "me/tiny-GGUF",
+        gated="auto",
+        files=[
+            gguf_file("tiny-Q4_K_M.gguf", "meta-llama/Llama-2-7b-chat-hf", size=4 << 20),
+            small_file("README.md", "# tiny\n"),
+        ],
+    )
     hub_sim.clear_requests()
-    path = hf_hub_download(repo.id, "tiny-Q4_K_M.gguf", endpoint=hub_sim.url, cache_dir=tmp_path,
-                           token="hf_test")
+    path = hf_hub_download(
+        repo.id, "tiny-Q4_K_M.gguf", endpoint=hub_sim.url, cache_dir=tmp_path, token="hf_test"
+    )
     reader = gguf.GGUFReader(path)
     assert Path(path).stat().st_size == 4 << 20
     assert reader.get_field("general.architecture").contents() == "llama"
@@ -132,7 +166,7 @@ def test_hf_hub_download_follows_the_lfs_redirect_to_the_cdn_without_the_token(h
     assert all(r.authorized for r in hub_sim.requests if r.host == "api")
 
 
-def test_get_hf_file_metadata_reads_the_redirect_headers(hub_sim):
+def test_get_hf_file_metadata_reads_the_redirect_headers(hub_sim: HubSimulator) -> None:
     repo = _public_with_gguf(hub_sim)
     hub_file = next(f for f in repo.files if f.gguf)
     metadata = get_hf_file_metadata(hf_hub_url(repo.id, hub_file.path, endpoint=hub_sim.url))
@@ -142,7 +176,9 @@ def test_get_hf_file_metadata_reads_the_redirect_headers(hub_sim):
     assert metadata.location.startswith(hub_sim.cdn_url)
 
 
-def test_gated_download_without_a_token_raises_gated_repo_error(hub_sim, tmp_path):
+def test_gated_download_without_a_token_raises_gated_repo_error(
+    hub_sim: HubSimulator, tmp_path: Path
+) -> None:
     repo = next(r for r in hub_sim.catalogue if r.gated)
     with pytest.raises(GatedRepoError):
         hf_hub_download(repo.id, ".gitattributes", endpoint=hub_sim.url, cache_dir=tmp_path)
@@ -156,26 +192,34 @@ def test_gated_download_without_a_token_raises_gated_repo_error(hub_sim, tmp_pat
         (None, "missing.gguf", None, RemoteEntryNotFoundError),
     ],
 )
-def test_download_errors_map_to_huggingface_hub_exceptions(hub_sim, tmp_path, repo_id, filename,
-                                                          revision, error):
+def test_download_errors_map_to_huggingface_hub_exceptions(
+    hub_sim: HubSimulator,
+    tmp_path: Path,
+    repo_id: str | None,
+    filename: str,
+    revision: str | None,
+    error: type[Exception],
+) -> None:
     repo_id = repo_id or _public_with_gguf(hub_sim).id
     with pytest.raises(error):
         hf_hub_download(repo_id, filename, revision=revision, endpoint=hub_sim.url, cache_dir=tmp_path)
 
 
-def test_model_info_of_an_unknown_repo_raises_repository_not_found(hub_api):
+def test_model_info_of_an_unknown_repo_raises_repository_not_found(hub_api: HfApi) -> None:
     with pytest.raises(RepositoryNotFoundError):
         hub_api.model_info("nobody/nothing")
 
 
-def test_huggingface_hub_retries_through_a_transient_5xx(hub_sim, hub_api):
+def test_huggingface_hub_retries_through_a_transient_5xx(hub_sim: HubSimulator, hub_api: HfApi) -> None:
     hub_sim.faults.script("error", status=503, path_prefix="/api/models")
     models = list(itertools.islice(hub_api.list_models(), 3))
     assert len(models) == 3
     assert [r.status for r in hub_sim.requests][:2] == [503, 200]
 
 
-def test_listing_waits_out_a_429_using_the_rate_limit_headers(hub_sim_factory):
+def test_listing_waits_out_a_429_using_the_rate_limit_headers(
+    hub_sim_factory: Callable[..., HubSimulator],
+) -> None:
     sim = hub_sim_factory(api_quota=1, api_window=1)
     api = HfApi(endpoint=sim.url)
     list(api.list_models(limit=1))
@@ -183,7 +227,9 @@ def test_listing_waits_out_a_429_using_the_rate_limit_headers(hub_sim_factory):
     assert [r.status for r in sim.requests] == [200, 429, 200]
 
 
-def test_model_info_over_quota_raises_an_error_naming_the_rate_limit(hub_sim_factory):
+def test_model_info_over_quota_raises_an_error_naming_the_rate_limit(
+    hub_sim_factory: Callable[..., HubSimulator],
+) -> None:
     sim = hub_sim_factory(api_quota=1, api_window=60)
     api = HfApi(endpoint=sim.url)
     api.model_info(sim.catalogue.repos()[0].id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import gguf
@@ -36,13 +37,19 @@ def _header(http: httpx.Client, sim: HubSimulator, repo: Repo, path: str) -> Hea
             length *= 4
 
 
-def _files(sim: HubSimulator, predicate) -> list[tuple[Repo, HubFile]]:
+def _files(sim: HubSimulator, predicate: Callable[[Repo, HubFile], bool]) -> list[tuple[Repo, HubFile]]:
     return [(repo, f) for repo in sim.catalogue for f in repo.files if f.gguf and predicate(repo, f)]
 
 
-def test_served_header_reads_back_with_gguf_reader(http, hub_sim, tmp_path: Path):
-    repo, hub_file = _files(hub_sim, lambda r, f: f.gguf.family.tokenizer.vocab_size <= 32768
-                            and f.gguf.kind == "model" and f.gguf.split_count == 1)[0]
+def test_served_header_reads_back_with_gguf_reader(
+    http: httpx.Client, hub_sim: HubSimulator, tmp_path: Path
+) -> None:
+    repo, hub_file = _files(
+        hub_sim,
+        lambda r, f: (
+            f.gguf.family.tokenizer.vocab_size <= 32768 and f.gguf.kind == "model" and f.gguf.split_count == 1
+        ),
+    )[0]
     header = hub_sim.gguf_headers.get(hub_file.gguf)
     length = len(header) + tensor_data_length(hub_file.gguf)
     path = tmp_path / "prefix.gguf"
@@ -57,10 +64,13 @@ def test_served_header_reads_back_with_gguf_reader(http, hub_sim, tmp_path: Path
     assert reader.tensors
 
 
-def test_file_type_matches_the_quantization_in_the_file_name(http, hub_sim):
+def test_file_type_matches_the_quantization_in_the_file_name(
+    http: httpx.Client, hub_sim: HubSimulator
+) -> None:
     checked = 0
-    for repo, hub_file in _files(hub_sim, lambda r, f: f.gguf.kind == "model"
-                                 and f.gguf.split_count == 1 and not r.gated)[:6]:
+    for repo, hub_file in _files(
+        hub_sim, lambda r, f: f.gguf.kind == "model" and f.gguf.split_count == 1 and not r.gated
+    )[:6]:
         header = _header(http, hub_sim, repo, hub_file.path)
         label = hub_file.gguf.quant
         assert label.lower() in hub_file.path.lower()
@@ -69,9 +79,11 @@ def test_file_type_matches_the_quantization_in_the_file_name(http, hub_sim):
     assert checked == 6
 
 
-def test_header_agrees_with_the_hub_gguf_summary(http, hub_sim):
-    repo, hub_file = _files(hub_sim, lambda r, f: r.gguf is not None and f.gguf.kind == "model"
-                            and f.gguf.split_no == 0 and not r.gated)[0]
+def test_header_agrees_with_the_hub_gguf_summary(http: httpx.Client, hub_sim: HubSimulator) -> None:
+    repo, hub_file = _files(
+        hub_sim,
+        lambda r, f: r.gguf is not None and f.gguf.kind == "model" and f.gguf.split_no == 0 and not r.gated,
+    )[0]
     metadata = _header(http, hub_sim, repo, hub_file.path).metadata
     architecture = metadata["general.architecture"]
     tokens = metadata["tokenizer.ggml.tokens"]
@@ -82,11 +94,15 @@ def test_header_agrees_with_the_hub_gguf_summary(http, hub_sim):
     assert metadata.get("tokenizer.chat_template") == repo.gguf.get("chat_template")
 
 
-def test_split_shards_carry_split_keys_and_only_the_first_the_full_metadata(http, hub_sim):
+def test_split_shards_carry_split_keys_and_only_the_first_the_full_metadata(
+    http: httpx.Client, hub_sim: HubSimulator
+) -> None:
     shards = _files(hub_sim, lambda r, f: f.gguf.split_count > 1 and not r.gated)
     repo = shards[0][0]
-    quant_shards = sorted((f for r, f in shards if r is repo and f.gguf.quant == shards[0][1].gguf.quant),
-                          key=lambda f: f.gguf.split_no)
+    quant_shards = sorted(
+        (f for r, f in shards if r is repo and f.gguf.quant == shards[0][1].gguf.quant),
+        key=lambda f: f.gguf.split_no,
+    )
     headers = [_header(http, hub_sim, repo, f.path) for f in quant_shards[:2]]
     count = quant_shards[0].gguf.split_count
     assert [h.metadata["split.no"] for h in headers] == [0, 1]
@@ -97,7 +113,7 @@ def test_split_shards_carry_split_keys_and_only_the_first_the_full_metadata(http
     assert f"-00001-of-{count:05d}.gguf" in quant_shards[0].path
 
 
-def test_vision_projector_is_a_clip_gguf(http, hub_sim):
+def test_vision_projector_is_a_clip_gguf(http: httpx.Client, hub_sim: HubSimulator) -> None:
     repo, hub_file = _files(hub_sim, lambda r, f: f.gguf.kind == "mmproj" and not r.gated)[0]
     assert hub_file.path.startswith("mmproj")
     metadata = _header(http, hub_sim, repo, hub_file.path).metadata
@@ -105,16 +121,25 @@ def test_vision_projector_is_a_clip_gguf(http, hub_sim):
     assert metadata["clip.has_vision_encoder"] is True
 
 
-def test_default_catalogue_has_headers_over_one_mebibyte(http, hub_sim_factory):
+def test_default_catalogue_has_headers_over_one_mebibyte(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(repos=200)
-    repo, hub_file = _files(sim, lambda r, f: f.gguf.family.tokenizer.vocab_size >= 150_000
-                            and f.gguf.split_no == 0 and f.gguf.kind == "model" and not r.gated)[0]
+    repo, hub_file = _files(
+        sim,
+        lambda r, f: (
+            f.gguf.family.tokenizer.vocab_size >= 150_000
+            and f.gguf.split_no == 0
+            and f.gguf.kind == "model"
+            and not r.gated
+        ),
+    )[0]
     header = _header(http, sim, repo, hub_file.path)
     assert header.length > MIB
     assert len(header.metadata["tokenizer.ggml.tokens"]) >= 150_000
 
 
-def test_headers_are_built_on_first_read_and_then_cached(http, hub_sim):
+def test_headers_are_built_on_first_read_and_then_cached(http: httpx.Client, hub_sim: HubSimulator) -> None:
     repo, hub_file = _files(hub_sim, lambda r, f: not r.gated)[0]
     assert hub_sim.gguf_headers.builds == 0
     first = _fetch(http, hub_sim, repo, hub_file.path, 4096)
@@ -123,7 +148,9 @@ def test_headers_are_built_on_first_read_and_then_cached(http, hub_sim):
     assert hub_sim.gguf_headers.builds == 1
 
 
-def test_file_past_the_header_is_zero_filler_up_to_its_size(http, hub_sim):
+def test_file_past_the_header_is_zero_filler_up_to_its_size(
+    http: httpx.Client, hub_sim: HubSimulator
+) -> None:
     repo, hub_file = _files(hub_sim, lambda r, f: not r.gated)[0]
     location = http.head(f"{hub_sim.url}/{repo.id}/resolve/main/{hub_file.path}").headers["Location"]
     start = hub_file.size - 3 * MIB
@@ -133,7 +160,7 @@ def test_file_past_the_header_is_zero_filler_up_to_its_size(http, hub_sim):
 
 
 @pytest.mark.parametrize("quant", ["Q4_K_M", "Q8_0", "IQ2_XXS", "UD-Q4_K_XL", "i1-Q5_K_S", "BF16"])
-def test_advertised_size_is_parameters_times_bits_per_weight_plus_a_little(quant):
+def test_advertised_size_is_parameters_times_bits_per_weight_plus_a_little(quant: str) -> None:
     hub_file = gguf_file(f"model-{quant}.gguf", "Qwen/Qwen2.5-7B-Instruct", quant)
     weights = 7.62e9 * quantization(quant).bits_per_weight / 8
     assert 0 <= hub_file.size - weights < 64 * MIB

@@ -7,10 +7,21 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from ggufsync_assets.hubsim import HubSimulator, hub_timestamp
+from ggufsync_assets.hubsim import HubSimulator, Repo, hub_timestamp
 
-DEFAULT_FIELDS = {"_id", "id", "likes", "trendingScore", "private", "downloads", "tags",
-                  "pipeline_tag", "library_name", "createdAt", "modelId"}
+DEFAULT_FIELDS = {
+    "_id",
+    "id",
+    "likes",
+    "trendingScore",
+    "private",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+}
 
 
 def _models(http: httpx.Client, sim: HubSimulator, **params: object) -> httpx.Response:
@@ -31,7 +42,9 @@ def _walk(http: httpx.Client, sim: HubSimulator, **params: object) -> tuple[list
     return records, pages
 
 
-def test_listing_without_parameters_returns_the_default_fields(http, hub_sim):
+def test_listing_without_parameters_returns_the_default_fields(
+    http: httpx.Client, hub_sim: HubSimulator
+) -> None:
     records = _models(http, hub_sim).json()
     assert len(records) == len(hub_sim.catalogue)
     for record in records:
@@ -39,26 +52,28 @@ def test_listing_without_parameters_returns_the_default_fields(http, hub_sim):
         assert {"_id", "id", "modelId", "tags", "createdAt"} <= set(record)
 
 
-def test_filter_gguf_returns_exactly_the_repos_tagged_gguf(http, hub_sim):
+def test_filter_gguf_returns_exactly_the_repos_tagged_gguf(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, filter="gguf").json()
     expected = {repo.id for repo in hub_sim.catalogue if "gguf" in repo.tags}
     assert {record["id"] for record in records} == expected
     assert len(expected) < len(hub_sim.catalogue), "the catalogue plants GGUF repos without the tag"
 
 
-def test_repeated_filters_must_all_match(http, hub_sim):
+def test_repeated_filters_must_all_match(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, filter=["gguf", "conversational"]).json()
     expected = {r.id for r in hub_sim.catalogue if {"gguf", "conversational"} <= set(r.tags)}
     assert {record["id"] for record in records} == expected
 
 
-def test_author_returns_only_that_authors_repos(http, hub_sim):
+def test_author_returns_only_that_authors_repos(http: httpx.Client, hub_sim: HubSimulator) -> None:
     author = hub_sim.catalogue.repos()[0].author
     records = _models(http, hub_sim, author=author).json()
     assert {record["id"] for record in records} == {r.id for r in hub_sim.catalogue if r.author == author}
 
 
-def test_search_is_a_case_insensitive_substring_of_the_repo_id(http, hub_sim):
+def test_search_is_a_case_insensitive_substring_of_the_repo_id(
+    http: httpx.Client, hub_sim: HubSimulator
+) -> None:
     records = _models(http, hub_sim, search="qWeN").json()
     expected = {r.id for r in hub_sim.catalogue if "qwen" in r.id.lower()}
     assert expected
@@ -75,7 +90,9 @@ def test_search_is_a_case_insensitive_substring_of_the_repo_id(http, hub_sim):
         ("trendingScore", lambda r: r.trending_score),
     ],
 )
-def test_sort_is_always_descending_whatever_the_direction(http, hub_sim, sort, key):
+def test_sort_is_always_descending_whatever_the_direction(
+    http: httpx.Client, hub_sim: HubSimulator, sort: str, key: Callable[[Repo], object]
+) -> None:
     truth = {repo.id: key(repo) for repo in hub_sim.catalogue}
     for direction in (None, 1, -1):
         params = {"sort": sort} if direction is None else {"sort": sort, "direction": direction}
@@ -83,7 +100,9 @@ def test_sort_is_always_descending_whatever_the_direction(http, hub_sim, sort, k
         assert values == sorted(values, reverse=True)
 
 
-def test_expand_returns_only_the_requested_properties_plus_ids(http, hub_sim):
+def test_expand_returns_only_the_requested_properties_plus_ids(
+    http: httpx.Client, hub_sim: HubSimulator
+) -> None:
     records = _models(http, hub_sim, expand=["gguf", "lastModified", "siblings"]).json()
     for record in records:
         assert {"_id", "id", "lastModified", "siblings"} <= set(record)
@@ -92,26 +111,28 @@ def test_expand_returns_only_the_requested_properties_plus_ids(http, hub_sim):
 
 
 @pytest.mark.parametrize("other", ["full", "cardData", "config"])
-def test_expand_combined_with_full_carddata_or_config_is_a_400(http, hub_sim, other):
+def test_expand_combined_with_full_carddata_or_config_is_a_400(
+    http: httpx.Client, hub_sim: HubSimulator, other: str
+) -> None:
     response = http.get(f"{hub_sim.url}/api/models", params={"expand": "sha", other: "true"})
     assert response.status_code == 400
     assert "expand" in response.json()["error"]
 
 
-def test_unknown_expand_property_is_a_400(http, hub_sim):
+def test_unknown_expand_property_is_a_400(http: httpx.Client, hub_sim: HubSimulator) -> None:
     response = http.get(f"{hub_sim.url}/api/models", params={"expand": "weights"})
     assert response.status_code == 400
     assert "weights" in response.json()["error"]
 
 
-def test_listing_follows_link_cursor_until_last_page(http, hub_sim):
+def test_listing_follows_link_cursor_until_last_page(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records, pages = _walk(http, hub_sim, limit=7, sort="lastModified")
     ids = [record["id"] for record in records]
     assert pages == -(-len(hub_sim.catalogue) // 7)
     assert len(ids) == len(set(ids)) == len(hub_sim.catalogue)
 
 
-def test_next_link_is_absolute_and_keeps_the_query(http, hub_sim):
+def test_next_link_is_absolute_and_keeps_the_query(http: httpx.Client, hub_sim: HubSimulator) -> None:
     response = _models(http, hub_sim, limit=5, filter="gguf", expand=["sha", "tags"])
     link = httpx.URL(response.links["next"]["url"])
     assert str(link).startswith(f"{hub_sim.url}/api/models?")
@@ -120,12 +141,14 @@ def test_next_link_is_absolute_and_keeps_the_query(http, hub_sim):
     assert link.params["cursor"]
 
 
-def test_last_page_has_no_link_header(http, hub_sim):
+def test_last_page_has_no_link_header(http: httpx.Client, hub_sim: HubSimulator) -> None:
     response = _models(http, hub_sim, limit=len(hub_sim.catalogue))
     assert "link" not in response.headers
 
 
-def test_pagination_with_filters_returns_every_match_once(http, hub_sim_factory):
+def test_pagination_with_filters_returns_every_match_once(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(repos=150)
     records, pages = _walk(http, sim, limit=10, filter="gguf", search="-", expand=["sha"])
     expected = {r.id for r in sim.catalogue if "gguf" in r.tags and "-" in r.id}
@@ -134,14 +157,18 @@ def test_pagination_with_filters_returns_every_match_once(http, hub_sim_factory)
     assert {record["id"] for record in records} == expected
 
 
-def test_page_size_defaults_to_the_configured_size_when_limit_is_absent(http, hub_sim_factory):
+def test_page_size_defaults_to_the_configured_size_when_limit_is_absent(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(page_size=6)
     response = _models(http, sim)
     assert len(response.json()) == 6
     assert "next" in response.links
 
 
-def test_page_size_is_capped_at_one_thousand(http, hub_sim_factory: Callable[..., HubSimulator]):
+def test_page_size_is_capped_at_one_thousand(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(repos=1100)
     response = _models(http, sim, limit=5000)
     assert len(response.json()) == 1000
@@ -149,11 +176,11 @@ def test_page_size_is_capped_at_one_thousand(http, hub_sim_factory: Callable[...
 
 
 @pytest.mark.parametrize("limit", ["0", "ten"])
-def test_invalid_limit_is_a_400(http, hub_sim, limit):
+def test_invalid_limit_is_a_400(http: httpx.Client, hub_sim: HubSimulator, limit: str) -> None:
     assert http.get(f"{hub_sim.url}/api/models", params={"limit": limit}).status_code == 400
 
 
-def test_unset_properties_are_omitted_never_null(http, hub_sim):
+def test_unset_properties_are_omitted_never_null(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, expand=["cardData", "gguf", "pipeline_tag", "library_name"]).json()
     by_id = {record["id"]: record for record in records}
     for repo in hub_sim.catalogue:
@@ -165,20 +192,20 @@ def test_unset_properties_are_omitted_never_null(http, hub_sim):
     assert any("gguf" not in record for record in records)
 
 
-def test_full_listing_siblings_carry_only_rfilename(http, hub_sim):
+def test_full_listing_siblings_carry_only_rfilename(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, full="true").json()
     for record in records:
         assert {"sha", "lastModified", "author", "siblings"} <= set(record)
         assert all(set(sibling) == {"rfilename"} for sibling in record["siblings"])
 
 
-def test_carddata_flag_adds_card_data_to_default_fields(http, hub_sim):
+def test_carddata_flag_adds_card_data_to_default_fields(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, cardData="true").json()
     assert any("cardData" in record for record in records)
     assert all(set(record) <= DEFAULT_FIELDS | {"cardData"} for record in records)
 
 
-def test_gguf_summary_counts_parameters_not_bytes(http, hub_sim):
+def test_gguf_summary_counts_parameters_not_bytes(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, expand=["gguf", "usedStorage"]).json()
     summarized = [record for record in records if "gguf" in record]
     assert summarized

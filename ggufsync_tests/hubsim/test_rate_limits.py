@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
+import httpx
 import pytest
 from huggingface_hub.utils import parse_ratelimit_headers
 
-from ggufsync_assets.hubsim import RateLimitPolicy
+from ggufsync_assets.hubsim import HubSimulator, RateLimitPolicy
 
 
-def _api(http, sim, token: str | None = None):
+def _api(http: httpx.Client, sim: HubSimulator, token: str | None = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return http.get(f"{sim.url}/api/models", params={"limit": 1}, headers=headers)
 
 
-@pytest.mark.parametrize("path", ["/api/models", "/api/models/nobody/nothing", "/api/models?limit=x",
-                                  "/not/a/route/at/all"])
-def test_every_api_response_carries_the_rate_limit_headers(http, hub_sim, path):
+@pytest.mark.parametrize(
+    "path", ["/api/models", "/api/models/nobody/nothing", "/api/models?limit=x", "/not/a/route/at/all"]
+)
+def test_every_api_response_carries_the_rate_limit_headers(
+    http: httpx.Client, hub_sim: HubSimulator, path: str
+) -> None:
     response = http.get(f"{hub_sim.url}{path}")
     assert response.headers["RateLimit"] == '"api";r=499;t=300'
     assert response.headers["RateLimit-Policy"] == '"fixed window";"api";q=500;w=300'
 
 
-def test_resolve_and_cdn_count_in_the_resolvers_bucket(http, hub_sim):
+def test_resolve_and_cdn_count_in_the_resolvers_bucket(http: httpx.Client, hub_sim: HubSimulator) -> None:
     repo = next(r for r in hub_sim.catalogue if not r.gated and any(f.gguf for f in r.files))
     path = next(f.path for f in repo.files if f.gguf)
     redirect = http.head(f"{hub_sim.url}/{repo.id}/resolve/main/{path}")
@@ -34,13 +39,17 @@ def test_resolve_and_cdn_count_in_the_resolvers_bucket(http, hub_sim):
     assert _api(http, hub_sim).headers["RateLimit"].startswith('"api";r=499;')
 
 
-def test_remaining_counts_down_with_each_request(http, hub_sim_factory):
+def test_remaining_counts_down_with_each_request(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(api_quota=5)
     remaining = [parse_ratelimit_headers(_api(http, sim).headers).remaining for _ in range(5)]
     assert remaining == [4, 3, 2, 1, 0]
 
 
-def test_over_quota_is_a_429_with_retry_after_and_headers(http, hub_sim_factory):
+def test_over_quota_is_a_429_with_retry_after_and_headers(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(api_quota=2, api_window=120)
     _api(http, sim), _api(http, sim)
     response = _api(http, sim)
@@ -51,7 +60,9 @@ def test_over_quota_is_a_429_with_retry_after_and_headers(http, hub_sim_factory)
     assert (info.resource_type, info.remaining, info.limit, info.window_seconds) == ("api", 0, 2, 120)
 
 
-def test_retry_after_can_be_turned_off(http, hub_sim_factory):
+def test_retry_after_can_be_turned_off(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(api_quota=1, retry_after=False)
     _api(http, sim)
     response = _api(http, sim)
@@ -60,7 +71,9 @@ def test_retry_after_can_be_turned_off(http, hub_sim_factory):
     assert "RateLimit" in response.headers
 
 
-def test_quota_comes_back_when_the_window_ends(http, hub_sim_factory):
+def test_quota_comes_back_when_the_window_ends(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(api_quota=1, api_window=1)
     assert _api(http, sim).status_code == 200
     assert _api(http, sim).status_code == 429
@@ -70,7 +83,9 @@ def test_quota_comes_back_when_the_window_ends(http, hub_sim_factory):
     assert response.headers["RateLimit"] == '"api";r=0;t=1'
 
 
-def test_clients_are_counted_per_token_and_anonymous_per_address(http, hub_sim_factory):
+def test_clients_are_counted_per_token_and_anonymous_per_address(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(api_quota=1)
     assert _api(http, sim).status_code == 200
     assert _api(http, sim).status_code == 429
@@ -79,14 +94,18 @@ def test_clients_are_counted_per_token_and_anonymous_per_address(http, hub_sim_f
     assert _api(http, sim, token="hf_alice").status_code == 429
 
 
-def test_api_exhaustion_leaves_downloads_alone(http, hub_sim_factory):
+def test_api_exhaustion_leaves_downloads_alone(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(api_quota=1)
     repo = next(r for r in sim.catalogue if r.file("README.md") and not r.gated)
     _api(http, sim), _api(http, sim)
     assert http.get(f"{sim.url}/{repo.id}/resolve/main/README.md").status_code == 200
 
 
-def test_rate_limits_can_be_reset_and_reconfigured_at_runtime(http, hub_sim_factory):
+def test_rate_limits_can_be_reset_and_reconfigured_at_runtime(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
     sim = hub_sim_factory(api_quota=1)
     _api(http, sim)
     assert _api(http, sim).status_code == 429

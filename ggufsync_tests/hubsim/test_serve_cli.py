@@ -16,9 +16,26 @@ from ggufsync_assets.cli.main import main
 @pytest.fixture
 def serve() -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "ggufsync_assets.cli.main", "hub", "serve", "--port", "0",
-         "--repos", "50", "--seed", "3", "--quota", "40", "--window", "60"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "ggufsync_assets.cli.main",
+            "hub",
+            "serve",
+            "--port",
+            "0",
+            "--repos",
+            "50",
+            "--seed",
+            "3",
+            "--quota",
+            "40",
+            "--window",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         yield process
@@ -28,7 +45,7 @@ def serve() -> Iterator[subprocess.Popen[str]]:
         process.communicate(timeout=10)
 
 
-def test_serve_prints_its_url_first_and_serves_the_catalogue(serve):
+def test_serve_prints_its_url_first_and_serves_the_catalogue(serve: subprocess.Popen[str]) -> None:
     url = serve.stdout.readline().strip()
     assert url.startswith("http://127.0.0.1:")
     response = httpx.get(f"{url}/api/models", timeout=10)
@@ -38,7 +55,7 @@ def test_serve_prints_its_url_first_and_serves_the_catalogue(serve):
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_serve_exits_zero_when_signalled(serve, stop):
+def test_serve_exits_zero_when_signalled(serve: subprocess.Popen[str], stop: signal.Signals) -> None:
     url = serve.stdout.readline().strip()
     assert httpx.get(f"{url}/api/models", params={"limit": 1}, timeout=10).status_code == 200
     serve.send_signal(stop)
@@ -47,7 +64,7 @@ def test_serve_exits_zero_when_signalled(serve, stop):
         httpx.get(f"{url}/api/models", timeout=2)
 
 
-def test_serve_rejects_a_fault_rate_outside_zero_to_one(capsys):
+def test_serve_rejects_a_fault_rate_outside_zero_to_one(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["hub", "serve", "--fault-rate", "1.5"])
     assert exited.value.code == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -12,24 +13,24 @@ from ggufsync_assets.hubsim import HubSimulator
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::1", "localhost"])
-def test_refuses_to_bind_outside_127_0_0_0_8(host):
+def test_refuses_to_bind_outside_127_0_0_0_8(host: str) -> None:
     with pytest.raises(ValueError, match=r"127\.0\.0\.0/8"):
         HubSimulator(repos=1, host=host)
     with pytest.raises(ValueError, match=r"127\.0\.0\.0/8"):
         HubSimulator(repos=1, cdn_host=host)
 
 
-def test_api_and_cdn_listen_on_different_loopback_hosts(hub_sim):
+def test_api_and_cdn_listen_on_different_loopback_hosts(hub_sim: HubSimulator) -> None:
     assert httpx.URL(hub_sim.url).host == "127.0.0.1"
     assert httpx.URL(hub_sim.cdn_url).host == "127.0.0.2"
 
 
-def test_urls_are_unavailable_before_start():
+def test_urls_are_unavailable_before_start() -> None:
     with pytest.raises(RuntimeError, match="not running"):
         _ = HubSimulator(repos=1).url
 
 
-def test_stop_closes_keep_alive_connections_and_joins_every_thread():
+def test_stop_closes_keep_alive_connections_and_joins_every_thread() -> None:
     with httpx.Client() as client:
         with HubSimulator(repos=5) as sim:
             url = sim.url
@@ -40,7 +41,7 @@ def test_stop_closes_keep_alive_connections_and_joins_every_thread():
             client.get(f"{url}/api/models")
 
 
-def test_a_slow_fault_does_not_hold_up_stopping(hub_sim_factory):
+def test_a_slow_fault_does_not_hold_up_stopping(hub_sim_factory: Callable[..., HubSimulator]) -> None:
     sim = hub_sim_factory(slow_delay=30.0)
     sim.faults.script("slow")
     outcome: list[object] = []
