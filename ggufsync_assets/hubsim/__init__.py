@@ -3,6 +3,18 @@
 Tests, the demo and benchmarks point huggingface_hub (or any HTTP client) at `HubSimulator.url`
 instead of the real Hub: a seeded synthetic catalogue of GGUF repos, real GGUF headers, LFS
 redirects to a separate CDN host, Hub-style rate limits and injectable faults.
+
+    with HubSimulator(repos=500, seed=1, page_size=100) as sim:
+        api = HfApi(endpoint=sim.url)
+        models = list(api.list_models(filter="gguf", expand=["gguf", "sha", "siblings"]))
+        sim.faults.script("error", count=2, status=503, path_prefix="/api/models")
+        sim.edit(models[0].id)           # new sha and lastModified, files changed
+        truth = sim.catalogue.repos()     # what a full sync should have found
+        served = sim.requests             # what was asked, what was answered
+
+Routes: `GET /api/models`, `GET /api/models/{repo}[/revision/{rev}]`,
+`GET /api/models/{repo}/tree/{rev}[/{path}]`, `GET|HEAD /{repo}/resolve/{rev}/{path}` on the API
+host, and `GET|HEAD /lfs/{sha256}` on the CDN host.
 """
 
 from ggufsync_assets.hubsim.catalogue import (

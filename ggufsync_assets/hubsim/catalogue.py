@@ -184,6 +184,10 @@ class Repo:
     gguf: dict[str, Any] | None = None
     recipe: Recipe | None = field(default=None, compare=False, repr=False)
 
+    def __hash__(self) -> int:
+        """A commit is identified by repo and sha (card data is a dict, which cannot be hashed)."""
+        return hash((self.id, self.sha))
+
     @property
     def author(self) -> str:
         return self.id.split("/", 1)[0]

@@ -77,6 +77,6 @@ class RateLimiter:
                 start, count = now, 0
             count += 1
             self._windows[(bucket, client)] = (start, count)
-        reset = max(1, math.ceil(start + policy.window - now))
+        reset = max(1, math.ceil(policy.window - (now - start)))
         return RateLimitDecision(bucket, count <= policy.quota, max(policy.quota - count, 0), reset,
                                  policy)

@@ -217,7 +217,7 @@ class HubSimulator:
         self._log = RequestLog(request_log_size)
         options = ServiceOptions(page_size, max_page_size, tree_page_size,
                                  None if tokens is None else frozenset(tokens), retry_after)
-        self.app = HubApp(self.catalogue, limiter=self.rate_limits, faults=self.faults,
+        self._app = HubApp(self.catalogue, limiter=self.rate_limits, faults=self.faults,
                           headers=self.gguf_headers, options=options, cdn_url=lambda: self.cdn_url)
         self._stopping = threading.Event()
         self._servers: list[_Server] = []
@@ -230,7 +230,7 @@ class HubSimulator:
         try:
             for kind, address in (("api", (self._host, self._port)),
                                   ("cdn", (self._cdn_host, self._cdn_port))):
-                server = _Server(address, kind, self.app, self._log, self._stopping)
+                server = _Server(address, kind, self._app, self._log, self._stopping)
                 self._servers.append(server)
                 thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                                           name=f"hubsim-{kind}", daemon=True)
