@@ -79,6 +79,9 @@ EMPTY = Body.of(b"")
 
 @dataclass(slots=True)
 class Response:
+    """What to answer; `payload` is the JSON document behind a 200 body (what a malformed-record
+    fault breaks), and `fault` a socket-level fault for the server to apply while sending."""
+
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: Body = EMPTY
@@ -129,10 +132,7 @@ def error_response(status: int, message: str, code: str | None = None,
     """A Hub error: JSON `{"error": ...}` plus the X-Error-* headers huggingface_hub maps to
     exception types."""
     extra = [("X-Error-Code", code)] if code else []
-    response = json_response(status, {"error": message}, [*extra, ("X-Error-Message", message),
-                                                          *headers])
-    response.payload = None
-    return response
+    return json_response(status, {"error": message}, [*extra, ("X-Error-Message", message), *headers])
 
 
 def _repo_not_found() -> Response:

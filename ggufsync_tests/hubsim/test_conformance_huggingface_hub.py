@@ -67,6 +67,18 @@ def test_list_models_walks_every_page_with_expand(hub_sim_factory: Callable[...,
         assert (model.card_data is None) == (repo.card_data is None)
 
 
+def test_list_models_with_filter_author_search_and_expand_over_many_pages(
+    hub_sim_factory: Callable[..., HubSimulator],
+) -> None:
+    sim = hub_sim_factory(repos=300, page_size=3)
+    api = HfApi(endpoint=sim.url)
+    models = list(api.list_models(filter="gguf", author="mradermacher", search="-", expand=["sha", "gguf"]))
+    expected = {r.id: r for r in sim.catalogue if "gguf" in r.tags and r.author == "mradermacher"}
+    assert {m.id for m in models} == set(expected)
+    assert all(m.sha == expected[m.id].sha and m.gguf == expected[m.id].gguf for m in models)
+    assert sum(1 for r in sim.requests if r.path == "/api/models") > 5
+
+
 def test_list_models_with_search_author_and_sort(hub_sim: HubSimulator, hub_api: HfApi) -> None:
     author = next(r.author for r in hub_sim.catalogue if r.author == "bartowski")
     models = list(hub_api.list_models(author=author, search="b", sort="downloads"))
