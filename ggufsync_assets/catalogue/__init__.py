@@ -1,0 +1,1 @@
+"""The DuckDB catalogue: schema, chunked transactional writes, published snapshots."""

@@ -1,0 +1,343 @@
+"""The DuckDB catalogue: a working file the sync writes, and a published copy readers open.
+
+DuckDB locks a file exclusively per process, both ways: a sync holding the file would lock
+analysts out, and an analyst's open session would stop the sync. So the sync writes a private
+working file and, when a sync ends, publishes it by copy + atomic rename to
+`storage.catalogue_path`. Readers (the `query` command, the duckdb CLI, BI tools) open the
+published file read-only and always see a whole sync, never half of one; a reader that keeps the
+old file open keeps its old snapshot.
+
+Writes go in chunks of `performance.chunk_size` rows, each chunk one transaction, upserting on
+the primary keys, so re-running any part of a sync is idempotent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ggufsync_assets.catalogue.schema import COMPLETENESS_FACTS_SQL, SCHEMA_VERSION, TABLES, VIEWS
+from ggufsync_assets.gguf.quality import quality_table
+
+MODEL_UPDATE_COLUMNS = (
+    "author",
+    "sha",
+    "created_at",
+    "last_modified",
+    "downloads",
+    "likes",
+    "gated",
+    "gated_mode",
+    "pipeline_tag",
+    "library_name",
+    "license",
+    "base_models",
+    "tags",
+    "architecture",
+    "parameter_count",
+    "context_length",
+    "last_seen_at",
+    "last_synced_at",
+)
+
+# Written twice in one sync (same last_seen_at): keep the methods of both writes.
+MERGED_METHODS = """CASE WHEN models.last_seen_at = EXCLUDED.last_seen_at
+    THEN list_sort(list_distinct(list_concat(models.discovery_methods, EXCLUDED.discovery_methods)))
+    ELSE EXCLUDED.discovery_methods END"""
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    added: int = 0
+    changed: int = 0
+    restored: int = 0
+    unchanged: int = 0
+
+
+def chunks(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    for start in range(0, frame.height, size):
+        yield frame.slice(start, size)
+
+
+class CatalogueWriter:
+    """Every write the pipeline makes, each chunk in its own transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, chunk_size: int) -> None:
+        self.con = con
+        self.chunk_size = chunk_size
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.con.begin()
+        try:
+            yield self.con
+        except BaseException:
+            self.con.rollback()
+            raise
+        self.con.commit()
+
+    def _with_frame(self, name: str, frame: pl.DataFrame) -> contextlib.AbstractContextManager[None]:
+        @contextlib.contextmanager
+        def registered() -> Iterator[None]:
+            self.con.register(name, frame.to_arrow())
+            try:
+                yield
+            finally:
+                self.con.unregister(name)
+
+        return registered()
+
+    # ----- sync runs --------------------------------------------------------------------
+
+    def start_run(
+        self,
+        run_id: str,
+        *,
+        mode: str,
+        started_at: datetime,
+        dagster_run_id: str | None = None,
+        partition_start: str | None = None,
+        partition_end: str | None = None,
+        complete_pass: bool = False,
+    ) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO sync_runs (run_id, dagster_run_id, mode, partition_start, "
+                "partition_end, started_at, status, complete_pass) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+                [run_id, dagster_run_id, mode, partition_start, partition_end, started_at, complete_pass],
+            )
+
+    def finish_run(self, run_id: str, *, status: str, finished_at: datetime, **counts: int) -> None:
+        columns = ", ".join(f"{name} = coalesce(?, {name})" for name in counts)
+        with self.transaction() as con:
+            con.execute(
+                f"UPDATE sync_runs SET status = ?, finished_at = ?{', ' if columns else ''}{columns} "  # noqa: S608 - column names are ours
+                "WHERE run_id = ?",
+                [status, finished_at, *counts.values(), run_id],
+            )
+
+    # ----- models -----------------------------------------------------------------------
+
+    def known_shas(self) -> dict[str, str | None]:
+        rows = self.con.sql("SELECT repo_id, sha FROM models").fetchall()
+        return dict(rows)
+
+    def upsert_models(
+        self, frame: pl.DataFrame, *, run_id: str, now: datetime, merge_methods: bool = True
+    ) -> UpsertCounts:
+        """Insert or update listing rows; every new, changed or restored repo gets a history row.
+
+        With merge_methods, a repo written twice in one sync (found by two strategies) keeps every
+        discovery method; otherwise the latest write's methods replace the earlier ones.
+        """
+        added = changed = restored = unchanged = 0
+        for chunk in chunks(frame, self.chunk_size):
+            with self._with_frame("incoming_models", chunk), self.transaction() as con:
+                counts = con.execute(
+                    """
+                    SELECT
+                        count(*) FILTER (WHERE m.repo_id IS NULL),
+                        count(*) FILTER (WHERE m.repo_id IS NOT NULL AND m.removed_at IS NULL
+                                         AND m.sha IS DISTINCT FROM i.sha),
+                        count(*) FILTER (WHERE m.removed_at IS NOT NULL),
+                        count(*) FILTER (WHERE m.removed_at IS NULL AND m.sha IS NOT DISTINCT FROM i.sha)
+                    FROM incoming_models i LEFT JOIN models m USING (repo_id)
+                    """
+                ).fetchone()
+                assert counts is not None
+                added, changed, restored, unchanged = (
+                    added + counts[0],
+                    changed + counts[1],
+                    restored + counts[2],
+                    unchanged + counts[3],
+                )
+                con.execute(
+                    """
+                    INSERT INTO model_history
+                    SELECT i.repo_id, ?,
+                           CASE WHEN m.repo_id IS NULL THEN 'added'
+                                WHEN m.removed_at IS NOT NULL THEN 'restored'
+                                ELSE 'changed' END,
+                           m.sha, i.sha, ?
+                    FROM incoming_models i LEFT JOIN models m USING (repo_id)
+                    WHERE m.repo_id IS NULL OR m.removed_at IS NOT NULL OR m.sha IS DISTINCT FROM i.sha
+                    """,
+                    [now, run_id],
+                )
+                updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in MODEL_UPDATE_COLUMNS)
+                methods = MERGED_METHODS if merge_methods else "EXCLUDED.discovery_methods"
+                con.execute(
+                    f"""
+                    INSERT INTO models BY NAME
+                    SELECT *, ? AS first_seen_at FROM incoming_models
+                    ON CONFLICT (repo_id) DO UPDATE
+                    SET {updates}, discovery_methods = {methods}, removed_at = NULL
+                    """,  # noqa: S608 - column names are ours
+                    [now],
+                )
+        return UpsertCounts(added, changed, restored, unchanged)
+
+    def repos_needing_files(self, since: datetime | None, until: datetime | None) -> list[tuple[str, str]]:
+        """(repo_id, sha) of present repos whose files were never fetched at their current sha."""
+        return self.con.execute(
+            """
+            SELECT repo_id, sha FROM models
+            WHERE removed_at IS NULL AND files_sha IS DISTINCT FROM sha
+              AND (? IS NULL OR last_modified >= ?) AND (? IS NULL OR last_modified < ?)
+            ORDER BY repo_id
+            """,
+            [since, since, until, until],
+        ).fetchall()
+
+    def replace_files(self, files: pl.DataFrame, summaries: pl.DataFrame) -> None:
+        """Swap in the file lists of refreshed repos, and their per-repo summaries, repo by repo.
+
+        `summaries` has one row per refreshed repo (repo_id, files_sha, quantizations,
+        gguf_file_count, total_gguf_bytes, has_mmproj); `files` has their model_files rows.
+        A repo's old and new files never coexist: delete and insert share a transaction.
+        """
+        for chunk in chunks(summaries, self.chunk_size):
+            repo_ids = chunk.get_column("repo_id")
+            chunk_files = files.filter(pl.col("repo_id").is_in(repo_ids.implode()))
+            with (
+                self._with_frame("incoming_summaries", chunk),
+                self._with_frame("incoming_files", chunk_files),
+                self.transaction() as con,
+            ):
+                con.execute(
+                    "DELETE FROM model_files WHERE repo_id IN (SELECT repo_id FROM incoming_summaries)"
+                )
+                if chunk_files.height:
+                    con.execute("INSERT INTO model_files BY NAME SELECT * FROM incoming_files")
+                con.execute(
+                    """
+                    UPDATE models SET files_sha = s.files_sha, quantizations = s.quantizations,
+                           gguf_file_count = s.gguf_file_count, total_gguf_bytes = s.total_gguf_bytes,
+                           has_mmproj = s.has_mmproj
+                    FROM incoming_summaries s WHERE models.repo_id = s.repo_id
+                    """
+                )
+
+    def repos_without_header_facts(self) -> set[str]:
+        rows = self.con.sql(
+            "SELECT repo_id FROM models WHERE removed_at IS NULL "
+            "AND (architecture IS NULL OR context_length IS NULL)"
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def fill_header_facts(self, facts: pl.DataFrame) -> None:
+        """Facts read from GGUF headers fill gaps; they never overwrite what the Hub said."""
+        with self._with_frame("incoming_header_facts", facts), self.transaction() as con:
+            con.execute(
+                """
+                UPDATE models SET architecture = coalesce(models.architecture, h.architecture),
+                       context_length = coalesce(models.context_length, h.context_length)
+                FROM incoming_header_facts h WHERE models.repo_id = h.repo_id
+                """
+            )
+
+    def completeness_facts(self, since: datetime | None, until: datetime | None) -> pl.DataFrame:
+        return self.con.sql(
+            f"SELECT * FROM ({COMPLETENESS_FACTS_SQL}) WHERE repo_id IN ("  # noqa: S608 - our own SQL
+            "SELECT repo_id FROM models WHERE removed_at IS NULL "
+            "AND (? IS NULL OR last_modified >= ?) AND (? IS NULL OR last_modified < ?))",
+            params=[since, since, until, until],
+        ).pl()
+
+    def set_completeness(self, scores: pl.DataFrame) -> None:
+        for chunk in chunks(scores, self.chunk_size):
+            with self._with_frame("incoming_scores", chunk), self.transaction() as con:
+                con.execute(
+                    "UPDATE models SET completeness_score = s.completeness_score "
+                    "FROM incoming_scores s WHERE models.repo_id = s.repo_id"
+                )
+
+    def mark_removed(self, *, seen_since: datetime, run_id: str, now: datetime) -> int:
+        """After a complete pass: repos not seen since the pass began are gone from the Hub."""
+        with self.transaction() as con:
+            con.execute(
+                """
+                INSERT INTO model_history
+                SELECT repo_id, ?, 'removed', sha, NULL, ? FROM models
+                WHERE removed_at IS NULL AND last_seen_at < ?
+                """,
+                [now, run_id, seen_since],
+            )
+            removed = con.execute(
+                "UPDATE models SET removed_at = ? WHERE removed_at IS NULL AND last_seen_at < ?",
+                [now, seen_since],
+            ).fetchone()
+        return int(removed[0]) if removed else 0
+
+    def add_rejects(self, rejects: pl.DataFrame) -> None:
+        for chunk in chunks(rejects, self.chunk_size):
+            with self._with_frame("incoming_rejects", chunk), self.transaction() as con:
+                con.execute("INSERT INTO rejected_records BY NAME SELECT * FROM incoming_rejects")
+
+
+class CatalogueStore:
+    def __init__(self, path: Path, *, chunk_size: int = 100) -> None:
+        self.published = path
+        self.working = path.with_name(f".{path.stem}.working{path.suffix}")
+        self.chunk_size = chunk_size
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[CatalogueWriter]:
+        """Open the working file for one sync step; it is closed (and checkpointed) on exit."""
+        self.working.parent.mkdir(parents=True, exist_ok=True)
+        if not self.working.exists() and self.published.exists():
+            shutil.copyfile(self.published, self.working)  # carry on from the last published sync
+        con = duckdb.connect(str(self.working))
+        try:
+            ensure_schema(con)
+            yield CatalogueWriter(con, self.chunk_size)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+
+    def publish(self) -> None:
+        """Copy the working file over the published one atomically: readers see all or nothing."""
+        fd, tmp = tempfile.mkstemp(
+            dir=self.published.parent, prefix=f".{self.published.name}.", suffix=".tmp"
+        )
+        os.close(fd)
+        try:
+            shutil.copyfile(self.working, tmp)
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.published)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        if not self.published.exists():
+            raise FileNotFoundError(f"no catalogue at {self.published}: run `ggufsync sync` first")
+        return duckdb.connect(str(self.published), read_only=True)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(TABLES)
+    version = con.execute("SELECT max(version) FROM schema_info").fetchone()
+    if version is None or version[0] is None:
+        con.execute("INSERT INTO schema_info VALUES (?, now())", [SCHEMA_VERSION])
+    ranks = pl.DataFrame(
+        sorted(quality_table().items()),
+        schema={"quantization": pl.String, "quality": pl.Float64},
+        orient="row",
+    )
+    con.register("incoming_ranks", ranks.to_arrow())
+    con.execute("CREATE OR REPLACE TABLE quantization_ranks AS SELECT * FROM incoming_ranks")
+    con.unregister("incoming_ranks")
+    con.execute(VIEWS)

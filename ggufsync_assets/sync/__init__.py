@@ -1,0 +1,1 @@
+"""The steps of a sync, independent of Dagster: discovery, validation, files, completeness."""

@@ -1,0 +1,83 @@
+"""From a repo's file tree to catalogue rows: one per .gguf file, and one summary per repo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+
+from ggufsync_assets.gguf.names import describe
+
+
+class Lfs(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    oid: str | None = None
+    size: StrictInt | None = Field(None, ge=0)
+
+
+class TreeEntry(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    path: str
+    size: StrictInt = Field(ge=0)
+    lfs: Lfs | None = None
+
+
+@dataclass(frozen=True)
+class RepoFiles:
+    files: list[dict[str, Any]]
+    summary: dict[str, Any]
+    problems: list[str]
+
+
+def download_url(endpoint: str, repo_id: str, sha: str, path: str) -> str:
+    return f"{endpoint}/{repo_id}/resolve/{sha}/{quote(path)}"
+
+
+def repo_files(
+    repo_id: str, sha: str, entries: list[dict[str, Any]], *, endpoint: str, now: datetime
+) -> RepoFiles:
+    """Rows for every .gguf file; entries that break the tree schema are reported, not guessed."""
+    files: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for raw in entries:
+        try:
+            entry = TreeEntry.model_validate(raw)
+        except ValidationError as exc:
+            problems.append(
+                f"tree entry {raw.get('path') if isinstance(raw, dict) else raw!r}: {exc.errors()[0]['msg']}"
+            )
+            continue
+        name = describe(entry.path) if entry.type == "file" else None
+        if name is None:
+            continue
+        files.append(
+            {
+                "repo_id": repo_id,
+                "path": entry.path,
+                "size_bytes": entry.lfs.size if entry.lfs and entry.lfs.size is not None else entry.size,
+                "quantization": name.quantization,
+                "split_index": name.split_index,
+                "split_count": name.split_count,
+                "logical_file": name.logical_file,
+                "is_mmproj": name.is_mmproj,
+                "lfs_sha256": entry.lfs.oid if entry.lfs else None,
+                "download_url": download_url(endpoint, repo_id, sha, entry.path),
+                "synced_at": now,
+            }
+        )
+    weights = [f for f in files if not f["is_mmproj"]]
+    summary = {
+        "repo_id": repo_id,
+        "files_sha": sha,
+        "quantizations": sorted({f["quantization"] for f in weights if f["quantization"]}),
+        "gguf_file_count": len(files),
+        "total_gguf_bytes": sum(f["size_bytes"] for f in files),
+        "has_mmproj": len(weights) < len(files),
+    }
+    return RepoFiles(files, summary, problems)

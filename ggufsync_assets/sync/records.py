@@ -1,0 +1,244 @@
+"""From a Hub listing record to a catalogue row, or to a rejection that says why.
+
+The Hub omits properties it does not have, and a record can arrive broken; schema validation
+(validation.enable_schema_validation) checks every record before it reaches the catalogue, and
+validation.enable_automatic_fixes repairs the mistakes that have one obvious repair, saying which.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
+
+from ggufsync_assets.gguf.names import is_gguf_path
+
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+SHA = re.compile(r"^[0-9a-f]{40}$")
+
+# Everything the listing can return that a catalogue row needs: one listing, no detail calls.
+LISTING_EXPAND = (
+    "author",
+    "sha",
+    "createdAt",
+    "lastModified",
+    "downloads",
+    "likes",
+    "gated",
+    "pipeline_tag",
+    "library_name",
+    "tags",
+    "cardData",
+    "gguf",
+    "siblings",
+)
+
+
+class GgufSummary(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    total: StrictInt | None = Field(None, ge=0)
+    architecture: str | None = None
+    context_length: StrictInt | None = Field(None, ge=0)
+
+
+class Sibling(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    rfilename: str
+
+
+class ListingRecord(BaseModel):
+    """The part of a `/api/models` record the catalogue uses, with the types the Hub promises."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    author: str | None = None
+    sha: str | None = None
+    created_at: datetime | None = Field(None, alias="createdAt")
+    last_modified: datetime = Field(alias="lastModified")
+    downloads: StrictInt = Field(0, ge=0)
+    likes: StrictInt = Field(0, ge=0)
+    gated: StrictBool | Literal["auto", "manual"] = False
+    pipeline_tag: str | None = None
+    library_name: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    card_data: dict[str, Any] | None = Field(None, alias="cardData")
+    gguf: GgufSummary | None = None
+    siblings: list[Sibling] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _repo_id(cls, value: str) -> str:
+        if not REPO_ID.match(value):
+            raise ValueError("is not an owner/name repository id")
+        return value
+
+    @field_validator("sha")
+    @classmethod
+    def _sha(cls, value: str | None) -> str | None:
+        if value is not None and not SHA.match(value):
+            raise ValueError("is not a 40-character hex commit id")
+        return value
+
+    @field_validator("last_modified", "created_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("has no time zone")
+        return value
+
+
+@dataclass
+class Outcome:
+    """What one listing record became."""
+
+    row: dict[str, Any] | None = None
+    reason: str | None = None
+    fixes: list[str] = field(default_factory=list)
+    has_gguf_files: bool = False
+
+
+def _fix(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Repairs with exactly one sensible answer; anything else stays broken and is rejected."""
+    fixed, notes = dict(record), []
+    if isinstance(fixed.get("id"), str) and fixed["id"] != fixed["id"].strip():
+        fixed["id"] = fixed["id"].strip()
+        notes.append("id: stripped surrounding whitespace")
+    for key in ("downloads", "likes"):
+        value = fixed.get(key)
+        if isinstance(value, str) and value.strip().isdigit():
+            fixed[key] = int(value)
+            notes.append(f"{key}: numeric string made a number")
+        elif value is None and key in fixed:
+            fixed[key] = 0
+            notes.append(f"{key}: null made 0")
+    if isinstance(fixed.get("sha"), str) and SHA.match(fixed["sha"].lower()) and not SHA.match(fixed["sha"]):
+        fixed["sha"] = fixed["sha"].lower()
+        notes.append("sha: lower-cased")
+    if fixed.get("tags") is None and "tags" in fixed:
+        fixed["tags"] = []
+        notes.append("tags: null made an empty list")
+    if not _is_timestamp(fixed.get("lastModified")) and _is_timestamp(fixed.get("createdAt")):
+        fixed["lastModified"] = fixed["createdAt"]
+        notes.append("lastModified: missing or unreadable, createdAt used")
+    return fixed, notes
+
+
+def _is_timestamp(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "record"
+        parts.append(f"{where}: {str(item['msg']).removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+def license_of(record: ListingRecord) -> str | None:
+    card = record.card_data or {}
+    license_value = card.get("license")
+    if isinstance(license_value, str) and license_value:
+        return license_value
+    return next((t.removeprefix("license:") for t in record.tags if t.startswith("license:")), None)
+
+
+def base_models_of(record: ListingRecord) -> list[str]:
+    """cardData's base_model (a string or a list), else the `base_model:` tags."""
+    card = record.card_data or {}
+    value = card.get("base_model")
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
+        return list(dict.fromkeys(value))
+    found = []
+    for tag in record.tags:
+        if not tag.startswith("base_model:"):
+            continue
+        rest = tag.removeprefix("base_model:")
+        relation, sep, target = rest.partition(":")
+        found.append(target if sep and "/" not in relation else rest)
+    return list(dict.fromkeys(found))
+
+
+def to_row(record: ListingRecord) -> dict[str, Any]:
+    summary = record.gguf or GgufSummary()
+    return {
+        "repo_id": record.id,
+        "author": record.author or record.id.split("/", 1)[0],
+        "sha": record.sha,
+        "created_at": record.created_at,
+        "last_modified": record.last_modified,
+        "downloads": record.downloads,
+        "likes": record.likes,
+        "gated": record.gated is not False,
+        "gated_mode": record.gated if isinstance(record.gated, str) else None,
+        "pipeline_tag": record.pipeline_tag,
+        "library_name": record.library_name,
+        "license": license_of(record),
+        "base_models": base_models_of(record),
+        "tags": record.tags,
+        "architecture": summary.architecture,
+        "parameter_count": summary.total,
+        "context_length": summary.context_length,
+    }
+
+
+def has_gguf_files(record: ListingRecord) -> bool:
+    return any(is_gguf_path(s.rfilename) for s in record.siblings)
+
+
+REQUIRED = frozenset({"id", "lastModified"})
+
+
+def validate(record: Any, *, schema_validation: bool, automatic_fixes: bool) -> Outcome:
+    """One raw record to a row (with the fixes applied) or a reason it was rejected.
+
+    Without schema validation a record is only rejected when it lacks a usable id or
+    lastModified; other broken properties are blanked (and the blanking reported as a fix).
+    """
+    if not isinstance(record, dict):
+        return Outcome(reason=f"record is a {type(record).__name__}, not an object")
+    fixes: list[str] = []
+    if automatic_fixes:
+        record, fixes = _fix(record)
+    try:
+        return _accepted(ListingRecord.model_validate(record), fixes)
+    except ValidationError as exc:
+        broken = {str(item["loc"][0]) for item in exc.errors() if item["loc"]}
+        if schema_validation or broken & REQUIRED or not broken:
+            return Outcome(reason=_describe(exc), fixes=fixes)
+        blanked = {k: v for k, v in record.items() if k not in broken}
+        fixes = [*fixes, *(f"{key}: unreadable, left empty" for key in sorted(broken))]
+    try:
+        return _accepted(ListingRecord.model_validate(blanked), fixes)
+    except ValidationError as exc:
+        return Outcome(reason=_describe(exc), fixes=fixes)
+
+
+def _accepted(record: ListingRecord, fixes: list[str]) -> Outcome:
+    return Outcome(row=to_row(record), fixes=fixes, has_gguf_files=has_gguf_files(record))
+
+
+def reject_row(record: Any, reason: str, *, run_id: str, stage: str, now: datetime) -> dict[str, Any]:
+    repo_id = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), str) else None
+    return {
+        "run_id": run_id,
+        "repo_id": repo_id,
+        "stage": stage,
+        "reason": reason,
+        "record": json.dumps(record, default=str)[:100_000],
+        "rejected_at": now,
+    }
