@@ -152,8 +152,7 @@ class CatalogueWriter:
                         count(*) FILTER (WHERE m.removed_at IS NULL AND m.sha IS NOT DISTINCT FROM i.sha)
                     FROM incoming_models i LEFT JOIN models m USING (repo_id)
                     """
-                ).fetchone()
-                assert counts is not None
+                ).fetchall()[0]
                 added, changed, restored, unchanged = (
                     added + counts[0],
                     changed + counts[1],
@@ -322,15 +321,30 @@ class CatalogueStore:
             raise
 
     def reader(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to the catalogue as last published, a snapshot of its own.
+
+        duckdb.connect() gives every connection to one path in a process the same database
+        instance, so a reader opened after a publish would share the old file with a reader still
+        open from before it; attaching to a fresh in-memory database opens the file as it is now.
+        """
         if not self.published.exists():
             raise FileNotFoundError(f"no catalogue at {self.published}: run `ggufsync sync` first")
-        return duckdb.connect(str(self.published), read_only=True)
+        con = duckdb.connect(":memory:")
+        try:
+            location = str(self.published).replace("'", "''")
+            con.execute(f"ATTACH '{location}' AS catalogue (READ_ONLY)")
+            con.execute("USE catalogue")
+        except BaseException:
+            con.close()
+            raise
+        return con
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TABLES)
-    version = con.execute("SELECT max(version) FROM schema_info").fetchone()
-    if version is None or version[0] is None:
+    # fetchall, not fetchone: a partly fetched result blocks the next register() on the connection
+    (version,) = con.execute("SELECT max(version) FROM schema_info").fetchall()[0]
+    if version is None:
         con.execute("INSERT INTO schema_info VALUES (?, now())", [SCHEMA_VERSION])
     ranks = pl.DataFrame(
         sorted(quality_table().items()),

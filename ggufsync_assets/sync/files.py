@@ -42,7 +42,8 @@ def download_url(endpoint: str, repo_id: str, sha: str, path: str) -> str:
 def repo_files(
     repo_id: str, sha: str, entries: list[dict[str, Any]], *, endpoint: str, now: datetime
 ) -> RepoFiles:
-    """Rows for every .gguf file; entries that break the tree schema are reported, not guessed."""
+    """Rows for every .gguf file; entries that break the tree schema are reported, not guessed,
+    and leave the summary's files_sha empty."""
     files: list[dict[str, Any]] = []
     problems: list[str] = []
     for raw in entries:
@@ -74,7 +75,9 @@ def repo_files(
     weights = [f for f in files if not f["is_mmproj"]]
     summary = {
         "repo_id": repo_id,
-        "files_sha": sha,
+        # The file list is complete at `sha` only if every entry was readable; otherwise no sha is
+        # recorded, so that the repo's tree is fetched again on the next sync.
+        "files_sha": None if problems else sha,
         "quantizations": sorted({f["quantization"] for f in weights if f["quantization"]}),
         "gguf_file_count": len(files),
         "total_gguf_bytes": sum(f["size_bytes"] for f in files),

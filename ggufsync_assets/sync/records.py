@@ -86,6 +86,17 @@ class ListingRecord(BaseModel):
             raise ValueError("is not a 40-character hex commit id")
         return value
 
+    @field_validator("last_modified", "created_at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        """The Hub sends ISO 8601 text; pydantic alone would read a number as seconds since 1970."""
+        if value is None or isinstance(value, datetime):
+            return value
+        moment = _iso_datetime(value)
+        if moment is None:
+            raise ValueError("is not an ISO 8601 timestamp")
+        return moment
+
     @field_validator("last_modified", "created_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
@@ -112,7 +123,7 @@ def _fix(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         notes.append("id: stripped surrounding whitespace")
     for key in ("downloads", "likes"):
         value = fixed.get(key)
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isdecimal():  # isdigit() also takes "²", int() does not
             fixed[key] = int(value)
             notes.append(f"{key}: numeric string made a number")
         elif value is None and key in fixed:
@@ -130,13 +141,18 @@ def _fix(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return fixed, notes
 
 
-def _is_timestamp(value: Any) -> bool:
+def _iso_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str):
-        return False
+        return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        return False
+        return None
+
+
+def _is_timestamp(value: Any) -> bool:
+    moment = _iso_datetime(value)
+    return moment is not None and moment.tzinfo is not None
 
 
 def _describe(error: ValidationError) -> str:
