@@ -1,14 +1,19 @@
 # Two commands do everything on a fresh machine (Python 3.11+, PyPI reachable):
-#   make demo   - set up, then run the main job
+#   make demo   - set up, then the offline demo: simulated Hub -> full sync -> DuckDB catalogue
 #   make test   - set up, then run the whole test suite and the linter
+# After the demo, `make ui` opens the Dagster UI on the same instance (.dagster_home).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup lint clean
+.PHONY: demo test ui setup clean
 
 demo: setup
 	$(BIN)/ggufsync config validate --all
+	$(BIN)/ggufsync demo
+
+ui: setup
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 test: setup
 	$(BIN)/ruff check .

@@ -86,7 +86,8 @@ CREATE TABLE IF NOT EXISTS sync_runs (
     repos_changed BIGINT,
     repos_refreshed BIGINT,
     repos_removed BIGINT,
-    rejects BIGINT
+    rejects BIGINT,
+    error VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS rejected_records (

@@ -17,10 +17,12 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -98,7 +100,7 @@ class CatalogueWriter:
 
     # ----- sync runs --------------------------------------------------------------------
 
-    def start_run(
+    def ensure_run(
         self,
         run_id: str,
         *,
@@ -109,21 +111,64 @@ class CatalogueWriter:
         partition_end: str | None = None,
         complete_pass: bool = False,
     ) -> None:
+        """The sync_runs row of a run, created by its first step (later steps keep it)."""
         with self.transaction() as con:
             con.execute(
-                "INSERT OR REPLACE INTO sync_runs (run_id, dagster_run_id, mode, partition_start, "
-                "partition_end, started_at, status, complete_pass) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-                [run_id, dagster_run_id, mode, partition_start, partition_end, started_at, complete_pass],
+                "INSERT INTO sync_runs (run_id, dagster_run_id, mode, partition_start, partition_end, "
+                "started_at, status, complete_pass) VALUES (?, ?, ?, ?, ?, ?, 'running', ?) "
+                "ON CONFLICT (run_id) DO NOTHING",
+                [
+                    run_id,
+                    dagster_run_id or run_id,
+                    mode,
+                    partition_start,
+                    partition_end,
+                    started_at,
+                    complete_pass,
+                ],
             )
 
-    def finish_run(self, run_id: str, *, status: str, finished_at: datetime, **counts: int) -> None:
-        columns = ", ".join(f"{name} = coalesce(?, {name})" for name in counts)
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        finished_at: datetime | None = None,
+        error: str | None = None,
+        **counts: int,
+    ) -> None:
+        """Set a run's status (and counts); counts not given keep their value."""
+        sets = ", ".join(f"{name} = ?" for name in counts)
         with self.transaction() as con:
             con.execute(
-                f"UPDATE sync_runs SET status = ?, finished_at = ?{', ' if columns else ''}{columns} "  # noqa: S608 - column names are ours
-                "WHERE run_id = ?",
-                [status, finished_at, *counts.values(), run_id],
+                f"UPDATE sync_runs SET status = ?, finished_at = coalesce(?, finished_at), "  # noqa: S608 - our columns
+                f"error = coalesce(?, error){', ' if sets else ''}{sets} WHERE run_id = ?",
+                [status, finished_at, error, *counts.values(), run_id],
             )
+
+    def add_run_counts(self, run_id: str, **counts: int) -> None:
+        """Add to a run's counters (several steps make API requests and rejects)."""
+        sets = ", ".join(f"{name} = coalesce({name}, 0) + ?" for name in counts)
+        with self.transaction() as con:
+            con.execute(f"UPDATE sync_runs SET {sets} WHERE run_id = ?", [*counts.values(), run_id])  # noqa: S608
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        rows = self.con.sql("SELECT * FROM sync_runs WHERE run_id = ?", params=[run_id]).fetchall()
+        if not rows:
+            return None
+        columns = [c[0] for c in self.con.sql("DESCRIBE sync_runs").fetchall()]
+        return dict(zip(columns, rows[0], strict=True))
+
+    def totals(self) -> dict[str, int]:
+        row = self.con.execute(
+            """
+            SELECT count(*) FILTER (WHERE removed_at IS NULL), count(*) FILTER (WHERE removed_at IS NOT NULL),
+                   (SELECT count(*) FROM model_files f JOIN models m USING (repo_id) WHERE m.removed_at IS NULL),
+                   coalesce(sum(total_gguf_bytes) FILTER (WHERE removed_at IS NULL), 0)
+            FROM models
+            """
+        ).fetchall()[0]
+        return {"repos": row[0], "repos_tombstoned": row[1], "gguf_files": row[2], "gguf_bytes": int(row[3])}
 
     # ----- models -----------------------------------------------------------------------
 
@@ -284,10 +329,12 @@ class CatalogueWriter:
 
 
 class CatalogueStore:
-    def __init__(self, path: Path, *, chunk_size: int = 100) -> None:
+    def __init__(self, path: Path, *, chunk_size: int = 100, memory_limit_mb: int | None = None) -> None:
         self.published = path
         self.working = path.with_name(f".{path.stem}.working{path.suffix}")
+        self.exports = path.parent / "exports"
         self.chunk_size = chunk_size
+        self.memory_limit_mb = memory_limit_mb
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[CatalogueWriter]:
@@ -295,8 +342,10 @@ class CatalogueStore:
         self.working.parent.mkdir(parents=True, exist_ok=True)
         if not self.working.exists() and self.published.exists():
             shutil.copyfile(self.published, self.working)  # carry on from the last published sync
-        con = duckdb.connect(str(self.working))
+        con = _connect_when_free(self.working)
         try:
+            if self.memory_limit_mb:
+                con.execute(f"SET memory_limit = '{int(self.memory_limit_mb)}MB'")
             ensure_schema(con)
             yield CatalogueWriter(con, self.chunk_size)
             con.execute("CHECKPOINT")
@@ -338,6 +387,43 @@ class CatalogueStore:
             con.close()
             raise
         return con
+
+    def export(self, *, compress: bool) -> list[Path]:
+        """Parquet copies of the published tables for tools that do not speak DuckDB, written
+        beside the catalogue (zstd-compressed unless performance.enable_data_compression is off)."""
+        self.exports.mkdir(parents=True, exist_ok=True)
+        codec = "zstd" if compress else "uncompressed"
+        written = []
+        with self.reader() as con:
+            for table in EXPORTED_TABLES:
+                target = self.exports / f"{table}.parquet"
+                partial = target.with_suffix(".parquet.tmp")
+                con.execute(f"COPY {table} TO '{partial}' (FORMAT parquet, COMPRESSION {codec})")
+                os.replace(partial, target)
+                written.append(target)
+        return written
+
+
+EXPORTED_TABLES = ("models", "model_files", "model_history", "sync_runs", "rejected_records")
+LOCK_WAIT_SECONDS = 600.0
+
+
+def _connect_when_free(path: Path) -> duckdb.DuckDBPyConnection:
+    """DuckDB refuses a file another process holds; wait for it rather than fail the sync.
+
+    The catalogue_writer pool already serializes Dagster's writers; this covers writers outside
+    one instance (two DAGSTER_HOMEs on one catalogue), bounded by LOCK_WAIT_SECONDS.
+    """
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

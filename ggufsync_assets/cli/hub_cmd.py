@@ -43,8 +43,12 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--now", type=_timestamp, help="catalogue 'now' (ISO 8601), for reproducibility")
     serve.add_argument("--quota", type=int, default=500, help="API requests per window and client")
     serve.add_argument("--window", type=float, default=300.0, help="rate-limit window in seconds")
-    serve.add_argument("--fault-rate", type=_fraction, default=0.0,
-                       help="share of API requests that get a random fault (0..1)")
+    serve.add_argument(
+        "--fault-rate",
+        type=_fraction,
+        default=0.0,
+        help="share of API requests that get a random fault (0..1)",
+    )
     serve.add_argument("--page-size", type=int, default=1000, help="default /api/models page size")
     serve.set_defaults(handler=serve_command)
 
@@ -53,8 +57,14 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.repos < 0 or args.quota < 1 or args.window <= 0:
         raise CliError("--repos must be >= 0, --quota >= 1 and --window > 0")
     simulator = HubSimulator(
-        repos=args.repos, seed=args.seed, now=args.now, port=args.port, api_quota=args.quota,
-        api_window=args.window, fault_rate=args.fault_rate, page_size=args.page_size,
+        repos=args.repos,
+        seed=args.seed,
+        now=args.now,
+        port=args.port,
+        api_quota=args.quota,
+        api_window=args.window,
+        fault_rate=args.fault_rate,
+        page_size=args.page_size,
     )
     stop = threading.Event()
 
@@ -68,8 +78,11 @@ def serve_command(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CliError(f"cannot bind the simulator: {exc}") from exc
         print(simulator.url, flush=True)
-        print(f"hub simulator: {len(simulator.catalogue)} repos, CDN at {simulator.cdn_url}",
-              file=sys.stderr, flush=True)
+        print(
+            f"hub simulator: {len(simulator.catalogue)} repos, CDN at {simulator.cdn_url}",
+            file=sys.stderr,
+            flush=True,
+        )
         while not stop.wait(0.2):
             pass
     finally:

@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ggufsync_assets.cli import config_cmd, hub_cmd
+from ggufsync_assets.cli import config_cmd, demo_cmd, hub_cmd, query_cmd, sync_cmd
 from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError
 from ggufsync_assets.settings import ConfigError
 
-COMMANDS = (config_cmd, hub_cmd)
+COMMANDS = (config_cmd, sync_cmd, query_cmd, demo_cmd, hub_cmd)
 
 
 class _Parser(argparse.ArgumentParser):

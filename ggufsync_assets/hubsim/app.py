@@ -123,12 +123,14 @@ class _Params:
 
 def json_response(status: int, payload: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(status, [("Content-Type", "application/json; charset=utf-8"), *headers],
-                    Body.of(data), payload)
+    return Response(
+        status, [("Content-Type", "application/json; charset=utf-8"), *headers], Body.of(data), payload
+    )
 
 
-def error_response(status: int, message: str, code: str | None = None,
-                   headers: Sequence[tuple[str, str]] = ()) -> Response:
+def error_response(
+    status: int, message: str, code: str | None = None, headers: Sequence[tuple[str, str]] = ()
+) -> Response:
     """A Hub error: JSON `{"error": ...}` plus the X-Error-* headers huggingface_hub maps to
     exception types."""
     extra = [("X-Error-Code", code)] if code else []
@@ -139,8 +141,9 @@ def _repo_not_found() -> Response:
     return error_response(401, "Repository not found", "RepoNotFound")
 
 
-def _content_response(headers: list[tuple[str, str]], size: int, prefix: Callable[[], bytes],
-                      range_header: str | None) -> Response:
+def _content_response(
+    headers: list[tuple[str, str]], size: int, prefix: Callable[[], bytes], range_header: str | None
+) -> Response:
     """200 with the whole file, 206 with the requested single range, or 416 if it is out of bounds.
     Range headers this does not understand (several ranges, bad syntax) are ignored, as RFC 9110
     allows."""
@@ -153,11 +156,17 @@ def _content_response(headers: list[tuple[str, str]], size: int, prefix: Callabl
         else:
             start, end = max(size - int(last), 0), size - 1
         if start >= size or (not first and int(last) == 0):
-            return error_response(416, "Requested range not satisfiable",
-                                  headers=[*headers, ("Content-Range", f"bytes */{size}")])
+            return error_response(
+                416,
+                "Requested range not satisfiable",
+                headers=[*headers, ("Content-Range", f"bytes */{size}")],
+            )
         if start <= end:
-            return Response(206, [*headers, ("Content-Range", f"bytes {start}-{end}/{size}")],
-                            Body(end - start + 1, prefix, start))
+            return Response(
+                206,
+                [*headers, ("Content-Range", f"bytes {start}-{end}/{size}")],
+                Body(end - start + 1, prefix, start),
+            )
     return Response(200, headers, Body(size, prefix))
 
 
@@ -177,7 +186,7 @@ def _corrupt(payload: Any, pick: int) -> Any:
         victim.pop("id", None)
     if not isinstance(payload, list):
         return victim
-    return [*records[:index], victim, *records[index + 1:]]
+    return [*records[:index], victim, *records[index + 1 :]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +202,16 @@ class _Call:
 class HubApp:
     """The API host (`/api/...`, `/{repo}/resolve/...`) and the CDN host (`/lfs/{sha256}`)."""
 
-    def __init__(self, catalogue: Catalogue, *, limiter: RateLimiter, faults: FaultInjector,
-                 headers: HeaderCache, options: ServiceOptions, cdn_url: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        *,
+        limiter: RateLimiter,
+        faults: FaultInjector,
+        headers: HeaderCache,
+        options: ServiceOptions,
+        cdn_url: Callable[[], str],
+    ) -> None:
         self.catalogue = catalogue
         self.limiter = limiter
         self.faults = faults
@@ -207,15 +224,18 @@ class HubApp:
         segments = [unquote(part) for part in split.path.split("/")[1:]]
         resolving = request.host == "cdn" or segments[2:3] == ["resolve"]
         token = request.token
-        client = (f"token:{hashlib.sha256(token.encode()).hexdigest()[:16]}" if token
-                  else f"ip:{request.client}")
+        client = (
+            f"token:{hashlib.sha256(token.encode()).hexdigest()[:16]}" if token else f"ip:{request.client}"
+        )
         decision = self.limiter.hit("resolvers" if resolving else "api", client)
         limit_headers = decision.headers(self.options.retry_after)
         if not decision.allowed:
-            return error_response(429, "You have exceeded our rate limit. Please retry later.",
-                                  headers=limit_headers)
-        call = _Call(request, split.path, _Params(parse_qsl(split.query, keep_blank_values=True)),
-                     token is not None)
+            return error_response(
+                429, "You have exceeded our rate limit. Please retry later.", headers=limit_headers
+            )
+        call = _Call(
+            request, split.path, _Params(parse_qsl(split.query, keep_blank_values=True)), token is not None
+        )
         if token and self.options.tokens is not None and token not in self.options.tokens:
             response = error_response(401, "Invalid credentials in Authorization header")
         elif request.method not in ("GET", "HEAD"):
@@ -227,8 +247,7 @@ class HubApp:
         response.headers.extend(limit_headers)
         return self._with_fault(call, response, limit_headers)
 
-    def _with_fault(self, call: _Call, response: Response,
-                    limit_headers: list[tuple[str, str]]) -> Response:
+    def _with_fault(self, call: _Call, response: Response, limit_headers: list[tuple[str, str]]) -> Response:
         applicable = {FaultKind.ERROR, FaultKind.SLOW, FaultKind.DROP}
         if call.request.method != "HEAD" and response.body.length >= 2:
             applicable.add(FaultKind.TRUNCATE)
@@ -305,15 +324,19 @@ class HubApp:
             include_private=call.authorized,
         )
         try:
-            page, cursor = list_page(self.catalogue.view(), query, params.one("cursor"),
-                                     min(limit, self.options.max_page_size))
+            page, cursor = list_page(
+                self.catalogue.view(), query, params.one("cursor"), min(limit, self.options.max_page_size)
+            )
         except QueryError as exc:
             return error_response(400, str(exc))
         fields: Sequence[str] = ["_id", "id", *expand]
         if not expand:
-            fields = [*LISTING_FIELDS, *(LISTING_FULL_FIELDS if params.flag("full") else ()),
-                      *(("cardData",) if params.flag("cardData") else ()),
-                      *(("config",) if params.flag("config") else ())]
+            fields = [
+                *LISTING_FIELDS,
+                *(LISTING_FULL_FIELDS if params.flag("full") else ()),
+                *(("cardData",) if params.flag("cardData") else ()),
+                *(("config",) if params.flag("config") else ()),
+            ]
         base = f"{call.request.base_url}/api/models"
         headers = [("Link", params.link(base, cursor))] if cursor else []
         return json_response(200, [model_payload(repo, fields) for repo in page], headers)
@@ -373,19 +396,31 @@ class HubApp:
         disposition = f"inline; filename*=UTF-8''{quote(filename)}; filename=\"{filename}\";"
         if hub_file.is_lfs:
             location = f"{self._cdn_url()}/lfs/{hub_file.lfs_sha256}?" + urlencode(
-                {"response-content-disposition": disposition})
-            return Response(302, [
-                ("Location", location), ("Content-Type", "text/plain; charset=utf-8"),
-                ("ETag", f'"{hub_file.oid}"'), ("X-Linked-Etag", f'"{hub_file.lfs_sha256}"'),
-                ("X-Linked-Size", str(hub_file.size)), *commit,
-            ], Body.of(f"Found. Redirecting to {location}".encode()))
+                {"response-content-disposition": disposition}
+            )
+            return Response(
+                302,
+                [
+                    ("Location", location),
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("ETag", f'"{hub_file.oid}"'),
+                    ("X-Linked-Etag", f'"{hub_file.lfs_sha256}"'),
+                    ("X-Linked-Size", str(hub_file.size)),
+                    *commit,
+                ],
+                Body.of(f"Found. Redirecting to {location}".encode()),
+            )
         content = hub_file.content or b""
-        content_type = next((t for ext, t in _CONTENT_TYPES.items() if path.endswith(ext)),
-                            "text/plain; charset=utf-8")
-        headers = [("Content-Type", content_type), ("ETag", f'"{hub_file.oid}"'),
-                   ("Content-Disposition", disposition), *commit]
-        return _content_response(headers, len(content), lambda: content,
-                                 call.request.headers.get("range"))
+        content_type = next(
+            (t for ext, t in _CONTENT_TYPES.items() if path.endswith(ext)), "text/plain; charset=utf-8"
+        )
+        headers = [
+            ("Content-Type", content_type),
+            ("ETag", f'"{hub_file.oid}"'),
+            ("Content-Disposition", disposition),
+            *commit,
+        ]
+        return _content_response(headers, len(content), lambda: content, call.request.headers.get("range"))
 
     def _cdn(self, call: _Call, segments: list[str]) -> Response:
         blob = self.catalogue.blob(segments[1]) if len(segments) == 2 and segments[0] == "lfs" else None
@@ -395,8 +430,7 @@ class HubApp:
         disposition = call.params.one("response-content-disposition")
         if disposition:
             headers.append(("Content-Disposition", disposition))
-        return _content_response(headers, blob.size, self._prefix(blob),
-                                 call.request.headers.get("range"))
+        return _content_response(headers, blob.size, self._prefix(blob), call.request.headers.get("range"))
 
     def _prefix(self, blob: HubFile) -> Callable[[], bytes]:
         spec = blob.gguf

@@ -42,16 +42,52 @@ WINDOW_START = datetime(2023, 8, 1, tzinfo=UTC)
 _THEBLOKE_LAST_UPLOAD = datetime(2024, 1, 31, tzinfo=UTC)
 _BARTOWSKI_ORG_PREFIX_SINCE = datetime(2024, 12, 1, tzinfo=UTC)
 
-_GITATTRIBUTES = "\n".join(
-    f"{pattern} filter=lfs diff=lfs merge=lfs -text"
-    for pattern in (
-        "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib",
-        "*.lfs.*", "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot",
-        "*.parquet", "*.pb", "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors",
-        "saved_model/**/*", "*.tar.*", "*.tar", "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip",
-        "*.zst", "*tfevents*", "*.gguf", "*.imatrix", "imatrix.dat",
+_GITATTRIBUTES = (
+    "\n".join(
+        f"{pattern} filter=lfs diff=lfs merge=lfs -text"
+        for pattern in (
+            "*.7z",
+            "*.arrow",
+            "*.bin",
+            "*.bz2",
+            "*.ckpt",
+            "*.ftz",
+            "*.gz",
+            "*.h5",
+            "*.joblib",
+            "*.lfs.*",
+            "*.mlmodel",
+            "*.model",
+            "*.msgpack",
+            "*.npy",
+            "*.npz",
+            "*.onnx",
+            "*.ot",
+            "*.parquet",
+            "*.pb",
+            "*.pickle",
+            "*.pkl",
+            "*.pt",
+            "*.pth",
+            "*.rar",
+            "*.safetensors",
+            "saved_model/**/*",
+            "*.tar.*",
+            "*.tar",
+            "*.tflite",
+            "*.tgz",
+            "*.wasm",
+            "*.xz",
+            "*.zip",
+            "*.zst",
+            "*tfevents*",
+            "*.gguf",
+            "*.imatrix",
+            "imatrix.dat",
+        )
     )
-) + "\n"
+    + "\n"
+)
 
 
 def hub_timestamp(moment: datetime) -> str:
@@ -201,70 +237,390 @@ _I = ("IQ4_XS", "IQ4_NL", "IQ3_M")
 _GB = 1_000_000_000
 
 PUBLISHERS: dict[str, tuple[float, Style]] = {
-    "mradermacher": (0.16, Style(
-        ("Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "IQ4_XS", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M",
-         "Q6_K", "Q8_0", "f16"), 0.8, "dot", "split", "none", 48 * _GB, finetune_share=0.75,
-        boost=1.5)),
-    "bartowski": (0.12, Style(
-        ("F16", "Q8_0", "Q6_K_L", "Q6_K", "Q5_K_L", "Q5_K_M", "Q5_K_S", "Q4_K_L", "Q4_K_M", "Q4_K_S",
-         "Q4_0", "IQ4_XS", "IQ4_NL", "Q3_K_XL", "Q3_K_L", "Q3_K_M", "IQ3_M", "Q3_K_S", "IQ3_XS",
-         "IQ3_XXS", "Q2_K_L", "Q2_K", "IQ2_M", "IQ2_S", "IQ2_XS", "IQ2_XXS", "IQ1_M", "IQ1_S"),
-        0.7, "dash", "llama", "file", 48 * _GB, imatrix="{stem}.imatrix",
-        mmproj=("mmproj-{stem}-f16.gguf",), finetune_share=0.3, boost=6, extra_tags=("imatrix",))),
-    "TheBloke": (0.05, Style(
-        ("Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_0", "Q4_K_S", "Q4_K_M", "Q5_0", "Q5_K_S",
-         "Q5_K_M", "Q6_K", "Q8_0"), 0.95, "lower-dot", "split", "none", 48 * _GB,
-        finetune_share=0.4, boost=3)),
-    "unsloth": (0.05, Style(
-        ("BF16", "F16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S", "Q4_0", "Q4_1",
-         "Q3_K_M", "Q3_K_S", "Q2_K", "Q2_K_L", "IQ4_XS", "IQ4_NL", "UD-Q8_K_XL", "UD-Q6_K_XL",
-         "UD-Q5_K_XL", "UD-Q4_K_XL", "UD-Q3_K_XL", "UD-Q2_K_XL", "UD-IQ3_XXS", "UD-IQ2_M",
-         "UD-IQ2_XXS", "UD-IQ1_M", "UD-IQ1_S"), 0.75, "dash", "llama", "quant", 49 * _GB,
-        mmproj=("mmproj-F16.gguf", "mmproj-BF16.gguf", "mmproj-F32.gguf"), finetune_share=0.05,
-        boost=6, extra_tags=("unsloth",))),
-    "QuantFactory": (0.05, Style(
-        ("Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_0", "Q4_K_S", "Q4_K_M", "Q5_0", "Q5_K_S",
-         "Q5_K_M", "Q6_K", "Q8_0"), 0.95, "dot", "split", "none", 45 * _GB, finetune_share=0.5)),
-    "lmstudio-community": (0.04, Style(
-        ("Q3_K_L", "Q4_K_M", "Q6_K", "Q8_0"), 1.0, "dash", "llama", "none", 48 * _GB,
-        mmproj=("mmproj-model-f16.gguf",), finetune_share=0.05, boost=6)),
-    "MaziyarPanahi": (0.03, Style(
-        ("IQ1_S", "IQ1_M", "IQ2_XS", "IQ3_XS", "IQ4_XS", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
-         "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "Q8_0", "fp16"), 0.9, "dot", "split", "none",
-        45 * _GB, finetune_share=0.3, boost=2)),
-    "second-state": (0.02, Style(
-        ("Q2_K", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q4_0", "Q4_K_M", "Q4_K_S", "Q5_0", "Q5_K_M",
-         "Q5_K_S", "Q6_K", "Q8_0", "f16"), 0.95, "dash", "llama", "none", 45 * _GB,
-        finetune_share=0.1)),
-    "ggml-org": (0.01, Style(
-        ("Q4_K_M", "Q8_0", "F16"), 0.7, "lower-dash", "llama", "none", 48 * _GB,
-        mmproj=("mmproj-{stem}-f16.gguf",), finetune_share=0.0, boost=3)),
+    "mradermacher": (
+        0.16,
+        Style(
+            (
+                "Q2_K",
+                "Q3_K_S",
+                "Q3_K_M",
+                "Q3_K_L",
+                "IQ4_XS",
+                "Q4_K_S",
+                "Q4_K_M",
+                "Q5_K_S",
+                "Q5_K_M",
+                "Q6_K",
+                "Q8_0",
+                "f16",
+            ),
+            0.8,
+            "dot",
+            "split",
+            "none",
+            48 * _GB,
+            finetune_share=0.75,
+            boost=1.5,
+        ),
+    ),
+    "bartowski": (
+        0.12,
+        Style(
+            (
+                "F16",
+                "Q8_0",
+                "Q6_K_L",
+                "Q6_K",
+                "Q5_K_L",
+                "Q5_K_M",
+                "Q5_K_S",
+                "Q4_K_L",
+                "Q4_K_M",
+                "Q4_K_S",
+                "Q4_0",
+                "IQ4_XS",
+                "IQ4_NL",
+                "Q3_K_XL",
+                "Q3_K_L",
+                "Q3_K_M",
+                "IQ3_M",
+                "Q3_K_S",
+                "IQ3_XS",
+                "IQ3_XXS",
+                "Q2_K_L",
+                "Q2_K",
+                "IQ2_M",
+                "IQ2_S",
+                "IQ2_XS",
+                "IQ2_XXS",
+                "IQ1_M",
+                "IQ1_S",
+            ),
+            0.7,
+            "dash",
+            "llama",
+            "file",
+            48 * _GB,
+            imatrix="{stem}.imatrix",
+            mmproj=("mmproj-{stem}-f16.gguf",),
+            finetune_share=0.3,
+            boost=6,
+            extra_tags=("imatrix",),
+        ),
+    ),
+    "TheBloke": (
+        0.05,
+        Style(
+            (
+                "Q2_K",
+                "Q3_K_S",
+                "Q3_K_M",
+                "Q3_K_L",
+                "Q4_0",
+                "Q4_K_S",
+                "Q4_K_M",
+                "Q5_0",
+                "Q5_K_S",
+                "Q5_K_M",
+                "Q6_K",
+                "Q8_0",
+            ),
+            0.95,
+            "lower-dot",
+            "split",
+            "none",
+            48 * _GB,
+            finetune_share=0.4,
+            boost=3,
+        ),
+    ),
+    "unsloth": (
+        0.05,
+        Style(
+            (
+                "BF16",
+                "F16",
+                "Q8_0",
+                "Q6_K",
+                "Q5_K_M",
+                "Q5_K_S",
+                "Q4_K_M",
+                "Q4_K_S",
+                "Q4_0",
+                "Q4_1",
+                "Q3_K_M",
+                "Q3_K_S",
+                "Q2_K",
+                "Q2_K_L",
+                "IQ4_XS",
+                "IQ4_NL",
+                "UD-Q8_K_XL",
+                "UD-Q6_K_XL",
+                "UD-Q5_K_XL",
+                "UD-Q4_K_XL",
+                "UD-Q3_K_XL",
+                "UD-Q2_K_XL",
+                "UD-IQ3_XXS",
+                "UD-IQ2_M",
+                "UD-IQ2_XXS",
+                "UD-IQ1_M",
+                "UD-IQ1_S",
+            ),
+            0.75,
+            "dash",
+            "llama",
+            "quant",
+            49 * _GB,
+            mmproj=("mmproj-F16.gguf", "mmproj-BF16.gguf", "mmproj-F32.gguf"),
+            finetune_share=0.05,
+            boost=6,
+            extra_tags=("unsloth",),
+        ),
+    ),
+    "QuantFactory": (
+        0.05,
+        Style(
+            (
+                "Q2_K",
+                "Q3_K_S",
+                "Q3_K_M",
+                "Q3_K_L",
+                "Q4_0",
+                "Q4_K_S",
+                "Q4_K_M",
+                "Q5_0",
+                "Q5_K_S",
+                "Q5_K_M",
+                "Q6_K",
+                "Q8_0",
+            ),
+            0.95,
+            "dot",
+            "split",
+            "none",
+            45 * _GB,
+            finetune_share=0.5,
+        ),
+    ),
+    "lmstudio-community": (
+        0.04,
+        Style(
+            ("Q3_K_L", "Q4_K_M", "Q6_K", "Q8_0"),
+            1.0,
+            "dash",
+            "llama",
+            "none",
+            48 * _GB,
+            mmproj=("mmproj-model-f16.gguf",),
+            finetune_share=0.05,
+            boost=6,
+        ),
+    ),
+    "MaziyarPanahi": (
+        0.03,
+        Style(
+            (
+                "IQ1_S",
+                "IQ1_M",
+                "IQ2_XS",
+                "IQ3_XS",
+                "IQ4_XS",
+                "Q2_K",
+                "Q3_K_S",
+                "Q3_K_M",
+                "Q3_K_L",
+                "Q4_K_S",
+                "Q4_K_M",
+                "Q5_K_S",
+                "Q5_K_M",
+                "Q6_K",
+                "Q8_0",
+                "fp16",
+            ),
+            0.9,
+            "dot",
+            "split",
+            "none",
+            45 * _GB,
+            finetune_share=0.3,
+            boost=2,
+        ),
+    ),
+    "second-state": (
+        0.02,
+        Style(
+            (
+                "Q2_K",
+                "Q3_K_L",
+                "Q3_K_M",
+                "Q3_K_S",
+                "Q4_0",
+                "Q4_K_M",
+                "Q4_K_S",
+                "Q5_0",
+                "Q5_K_M",
+                "Q5_K_S",
+                "Q6_K",
+                "Q8_0",
+                "f16",
+            ),
+            0.95,
+            "dash",
+            "llama",
+            "none",
+            45 * _GB,
+            finetune_share=0.1,
+        ),
+    ),
+    "ggml-org": (
+        0.01,
+        Style(
+            ("Q4_K_M", "Q8_0", "F16"),
+            0.7,
+            "lower-dash",
+            "llama",
+            "none",
+            48 * _GB,
+            mmproj=("mmproj-{stem}-f16.gguf",),
+            finetune_share=0.0,
+            boost=3,
+        ),
+    ),
 }
 _MRADERMACHER_IMATRIX = Style(
-    tuple(f"i1-{q}" for q in (
-        "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "Q2_K_S", "Q2_K", "IQ3_XXS", "IQ3_XS",
-        "Q3_K_S", "IQ3_S", "IQ3_M", "Q3_K_M", "Q3_K_L", "IQ4_XS", "IQ4_NL", "Q4_0", "Q4_K_S",
-        "Q4_K_M", "Q4_1", "Q5_K_S", "Q5_K_M", "Q6_K")),
-    0.85, "dot", "split", "none", 48 * _GB, imatrix="imatrix.dat", finetune_share=0.75, boost=1.5,
-    extra_tags=("imatrix",))
+    tuple(
+        f"i1-{q}"
+        for q in (
+            "IQ1_S",
+            "IQ1_M",
+            "IQ2_XXS",
+            "IQ2_XS",
+            "IQ2_S",
+            "IQ2_M",
+            "Q2_K_S",
+            "Q2_K",
+            "IQ3_XXS",
+            "IQ3_XS",
+            "Q3_K_S",
+            "IQ3_S",
+            "IQ3_M",
+            "Q3_K_M",
+            "Q3_K_L",
+            "IQ4_XS",
+            "IQ4_NL",
+            "Q4_0",
+            "Q4_K_S",
+            "Q4_K_M",
+            "Q4_1",
+            "Q5_K_S",
+            "Q5_K_M",
+            "Q6_K",
+        )
+    ),
+    0.85,
+    "dot",
+    "split",
+    "none",
+    48 * _GB,
+    imatrix="imatrix.dat",
+    finetune_share=0.75,
+    boost=1.5,
+    extra_tags=("imatrix",),
+)
 _TAIL_STYLES: tuple[tuple[float, str, Style], ...] = (
     (0.35, "-GGUF", Style(_K + _I, 0.35, "dash", "llama", "none", 48 * _GB)),
     (0.25, "-gguf", Style(_K, 0.3, "dot", "split", "none", 45 * _GB)),
-    (0.25, "-{quant}-GGUF", Style(("Q4_K_M", "Q8_0", "Q5_K_M", "Q6_K", "Q4_0"), 0.0, "lower-dash",
-                                   "llama", "none", 48 * _GB, extra_tags=("llama-cpp", "gguf-my-repo"))),
+    (
+        0.25,
+        "-{quant}-GGUF",
+        Style(
+            ("Q4_K_M", "Q8_0", "Q5_K_M", "Q6_K", "Q4_0"),
+            0.0,
+            "lower-dash",
+            "llama",
+            "none",
+            48 * _GB,
+            extra_tags=("llama-cpp", "gguf-my-repo"),
+        ),
+    ),
     (0.15, "", Style(("Q4_K_M", "Q5_K_M", "Q8_0", "F16"), 0.5, "dash", "llama", "none", 48 * _GB)),
 )
-_FINETUNERS = ("NousResearch", "cognitivecomputations", "huihui-ai", "Sao10K", "TheDrummer", "allenai",
-               "nvidia", "arcee-ai", "mlabonne", "Gryphe", "anthracite-org", "openchat", "abacusai")
-_FINETUNES = ("abliterated", "Uncensored", "RP", "Instruct-v2", "DPO", "Merged", "Hermes", "Dolphin",
-              "Coder", "Reasoning", "SFT", "Lorablated", "Storywriter", "Math")
-_SYLLABLES = ("ka", "lo", "mi", "ra", "ven", "tor", "shi", "zen", "qua", "dro", "fel", "nyx", "ari",
-              "bel", "cor", "dax", "eli", "fin", "gal", "hex", "ion", "jun", "kel", "lux", "mor", "nim")
+_FINETUNERS = (
+    "NousResearch",
+    "cognitivecomputations",
+    "huihui-ai",
+    "Sao10K",
+    "TheDrummer",
+    "allenai",
+    "nvidia",
+    "arcee-ai",
+    "mlabonne",
+    "Gryphe",
+    "anthracite-org",
+    "openchat",
+    "abacusai",
+)
+_FINETUNES = (
+    "abliterated",
+    "Uncensored",
+    "RP",
+    "Instruct-v2",
+    "DPO",
+    "Merged",
+    "Hermes",
+    "Dolphin",
+    "Coder",
+    "Reasoning",
+    "SFT",
+    "Lorablated",
+    "Storywriter",
+    "Math",
+)
+_SYLLABLES = (
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "ven",
+    "tor",
+    "shi",
+    "zen",
+    "qua",
+    "dro",
+    "fel",
+    "nyx",
+    "ari",
+    "bel",
+    "cor",
+    "dax",
+    "eli",
+    "fin",
+    "gal",
+    "hex",
+    "ion",
+    "jun",
+    "kel",
+    "lux",
+    "mor",
+    "nim",
+)
 
 Case = Literal[
-    "gated-auto", "gated-manual", "no-card", "no-summary", "no-gguf-files", "untagged",
-    "base-model-list", "license-tag-only", "license-card-only", "old", "split-llama", "split-dashes",
-    "split-folder", "vision", "imatrix-repo",
+    "gated-auto",
+    "gated-manual",
+    "no-card",
+    "no-summary",
+    "no-gguf-files",
+    "untagged",
+    "base-model-list",
+    "license-tag-only",
+    "license-card-only",
+    "old",
+    "split-llama",
+    "split-dashes",
+    "split-folder",
+    "vision",
+    "imatrix-repo",
 ]
 Forced = tuple[Case, str | None, str | None]
 _FORCED: tuple[Forced, ...] = (
@@ -310,8 +666,9 @@ def _front_matter(card: dict[str, Any]) -> str:
     return "\n".join([*lines, "---", ""])
 
 
-def _readme(repo_id: str, card: dict[str, Any] | None, upstream: str, files: Iterable[HubFile],
-            note: str = "") -> HubFile:
+def _readme(
+    repo_id: str, card: dict[str, Any] | None, upstream: str, files: Iterable[HubFile], note: str = ""
+) -> HubFile:
     rows = "\n".join(f"| {f.path} | {f.size / 1e9:.2f} GB |" for f in files if f.gguf)
     body = (
         f"# {repo_id.split('/', 1)[1]}\n\nGGUF quantizations of {upstream}, made with llama.cpp.\n\n"
@@ -395,8 +752,10 @@ class _Generator:
             files.append(_readme(draft.repo_id, card, draft.upstream, files))
         files.append(small_file(".gitattributes", _GITATTRIBUTES))
         if rng.random() < 0.04:
-            config = {"architectures": [f"{draft.family.architecture.capitalize()}ForCausalLM"],
-                      "model_type": draft.family.architecture}
+            config = {
+                "architectures": [f"{draft.family.architecture.capitalize()}ForCausalLM"],
+                "model_type": draft.family.architecture,
+            }
             files.append(small_file("config.json", json.dumps(config, indent=2)))
         return Repo(
             id=draft.repo_id,
@@ -415,8 +774,9 @@ class _Generator:
             **self._popularity(rng, draft),
         )
 
-    def _draft(self, rng: random.Random, case: Case | None, author_wanted: str | None,
-               family_wanted: str | None) -> _Draft:
+    def _draft(
+        self, rng: random.Random, case: Case | None, author_wanted: str | None, family_wanted: str | None
+    ) -> _Draft:
         """Who publishes what: author, base model, dates, names and the quantizations carried."""
         author, style, suffix = self._author(rng)
         if author_wanted is not None:
@@ -442,10 +802,10 @@ class _Generator:
             suffix = "-GGUF"
         repo_id = f"{author}/{stem}{suffix}"
         for attempt in itertools.count(2):
-            if repo_id not in self.taken:
+            if repo_id.lower() not in self.taken:  # the Hub keeps repo ids unique regardless of case
                 break
             repo_id = f"{author}/{stem}-v{attempt}{suffix}"
-        self.taken.add(repo_id)
+        self.taken.add(repo_id.lower())
         return _Draft(repo_id, author, style, family, upstream, stem, quants, created, modified)
 
     def _files(self, rng: random.Random, draft: _Draft, case: Case | None) -> list[HubFile]:
@@ -456,8 +816,11 @@ class _Generator:
         if case != "no-gguf-files" and not (case is None and rng.random() < 0.015):
             for quant in draft.quants:
                 files.extend(_quant_files(recipe, quant, key))
-            if draft.family.vision_parameters and draft.style.mmproj and (
-                    rng.random() < 0.8 or case == "vision"):
+            if (
+                draft.family.vision_parameters
+                and draft.style.mmproj
+                and (rng.random() < 0.8 or case == "vision")
+            ):
                 files.extend(_projector_files(recipe, key))
         if draft.style.imatrix:
             family = draft.family
@@ -465,16 +828,24 @@ class _Generator:
             files.append(lfs_file(draft.style.imatrix.format(stem=draft.stem), size + 4096, key=key))
         return files
 
-    def _metadata(self, rng: random.Random, draft: _Draft, case: Case | None,
-                  has_gguf: bool) -> tuple[dict[str, Any] | None, list[str], dict[str, Any] | None]:
+    def _metadata(
+        self, rng: random.Random, draft: _Draft, case: Case | None, has_gguf: bool
+    ) -> tuple[dict[str, Any] | None, list[str], dict[str, Any] | None]:
         """Model card metadata, tags (mostly derived from the card, like the Hub does) and the
         Hub's `gguf` summary."""
         family, upstream = draft.family, draft.upstream
         card_mode = case if case in ("no-card", "license-tag-only", "license-card-only") else None
         if case is None:
             draw = rng.random()
-            card_mode = ("no-card" if draw < 0.05 else "license-card-only" if draw < 0.12
-                         else "license-tag-only" if draw < 0.18 else None)
+            card_mode = (
+                "no-card"
+                if draw < 0.05
+                else "license-card-only"
+                if draw < 0.12
+                else "license-tag-only"
+                if draw < 0.18
+                else None
+            )
         base_model: str | list[str] = upstream
         if case == "base-model-list" or (case is None and rng.random() < 0.15):
             base_model = [upstream]
@@ -483,9 +854,11 @@ class _Generator:
             card = {"base_model": base_model, "language": ["en"]}
             if card_mode != "license-tag-only":
                 card["license"] = family.license
-            card.update(pipeline_tag=family.pipeline_tag,
-                        tags=[family.architecture, "llama-cpp", *draft.style.extra_tags],
-                        quantized_by=draft.author)
+            card.update(
+                pipeline_tag=family.pipeline_tag,
+                tags=[family.architecture, "llama-cpp", *draft.style.extra_tags],
+                quantized_by=draft.author,
+            )
         untagged = case == "untagged" or (case is None and rng.random() < 0.015)
         tags = ([] if untagged else ["gguf"]) + [family.pipeline_tag, "en"]
         if card is not None:
@@ -498,10 +871,12 @@ class _Generator:
             tags.append("conversational")
         tags += ["endpoints_compatible", "region:us"]
         summary: dict[str, Any] | None = None
-        if has_gguf and not untagged and case != "no-summary" and not (
-                case is None and rng.random() < 0.04):
-            summary = {"total": family.parameters, "architecture": family.architecture,
-                       "context_length": family.context_length}
+        if has_gguf and not untagged and case != "no-summary" and not (case is None and rng.random() < 0.04):
+            summary = {
+                "total": family.parameters,
+                "architecture": family.architecture,
+                "context_length": family.context_length,
+            }
             if chat_template is not None:
                 summary["chat_template"] = chat_template
             summary.update(bos_token=family.tokenizer.bos, eos_token=family.tokenizer.eos)
@@ -515,8 +890,12 @@ class _Generator:
         downloads = int(rng.lognormvariate(3.0, 2.3) * boost * math.exp(-age / 400))
         all_time = downloads + int(rng.lognormvariate(3.0, 2.3) * boost * (1 + age / 30))
         likes = int(all_time**0.5 * rng.random() * 0.3)
-        return {"downloads": downloads, "downloads_all_time": all_time, "likes": likes,
-                "trending_score": int(likes * 0.5 ** (quiet / 7))}
+        return {
+            "downloads": downloads,
+            "downloads_all_time": all_time,
+            "likes": likes,
+            "trending_score": int(likes * 0.5 ** (quiet / 7)),
+        }
 
     def forced_cases(self, count: int) -> dict[int, Forced]:
         """Spread one of each edge case over the catalogue so even small catalogues exercise them."""
@@ -717,7 +1096,7 @@ class Catalogue:
             self._next_index += 1
             if repo_id is not None:
                 fields["id"] = repo_id
-                self._generator.taken.add(repo_id)
+                self._generator.taken.add(repo_id.lower())
             if "files" in fields:
                 fields["files"] = tuple(sorted(fields["files"], key=lambda f: f.path))
             repo = dataclasses.replace(repo, **fields)

@@ -62,8 +62,14 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._scripts: list[_Script] = []
         self.injected = 0
-        self.configure(rate=rate, seed=seed, kinds=kinds or list(FaultKind), slow_delay=slow_delay,
-                       hosts=hosts, limit=limit)
+        self.configure(
+            rate=rate,
+            seed=seed,
+            kinds=kinds or list(FaultKind),
+            slow_delay=slow_delay,
+            hosts=hosts,
+            limit=limit,
+        )
 
     def configure(
         self,
@@ -119,8 +125,11 @@ class FaultInjector:
     def decide(self, host: str, path: str, applicable: Collection[FaultKind]) -> Fault | None:
         with self._lock:
             for entry in self._scripts:
-                if (entry.kind in applicable and path.startswith(entry.path_prefix)
-                        and entry.host in (None, host)):
+                if (
+                    entry.kind in applicable
+                    and path.startswith(entry.path_prefix)
+                    and entry.host in (None, host)
+                ):
                     entry.remaining -= 1
                     if entry.remaining <= 0:
                         self._scripts.remove(entry)
@@ -138,5 +147,9 @@ class FaultInjector:
             if not kinds:
                 return None
             self.injected += 1
-            return Fault(self._random.choice(kinds), self._random.choice(ERROR_STATUSES),
-                         self.slow_delay, self._random.getrandbits(30))
+            return Fault(
+                self._random.choice(kinds),
+                self._random.choice(ERROR_STATUSES),
+                self.slow_delay,
+                self._random.getrandbits(30),
+            )

@@ -113,9 +113,7 @@ def _add_projector_metadata(writer: GGUFWriter, spec: GGUFSpec) -> None:
     writer.add_name(spec.model_name)
     writer.add_file_type(quantization(spec.quant).file_type)
     writer.add_bool(Keys.Clip.HAS_VISION_ENCODER, True)
-    writer.add_string(
-        Keys.Clip.PROJECTOR_TYPE, _PROJECTOR_TYPES.get(spec.family.architecture, "mlp")
-    )
+    writer.add_string(Keys.Clip.PROJECTOR_TYPE, _PROJECTOR_TYPES.get(spec.family.architecture, "mlp"))
     writer.add_uint32(Keys.ClipVision.IMAGE_SIZE, 896)
     writer.add_uint32(Keys.ClipVision.EMBEDDING_LENGTH, _VISION_EMBEDDING)
     writer.add_uint32(Keys.ClipVision.BLOCK_COUNT, 27)

@@ -13,19 +13,78 @@ from typing import Any
 from ggufsync_assets.hubsim.catalogue import Repo, hub_timestamp
 from ggufsync_assets.hubsim.query import TreeEntry
 
-EXPANDABLE: frozenset[str] = frozenset({
-    "author", "baseModels", "cardData", "childrenModelCount", "config", "createdAt", "disabled",
-    "downloads", "downloadsAllTime", "evalResults", "gated", "gguf", "inference",
-    "inferenceProviderMapping", "lastModified", "library_name", "likes", "mask_token", "model-index",
-    "pipeline_tag", "private", "resourceGroup", "safetensors", "sha", "siblings", "spaces", "tags",
-    "transformersInfo", "trendingScore", "usedStorage", "widgetData",
-})
-LISTING_FIELDS = ("_id", "id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag",
-                  "library_name", "createdAt", "modelId")
+EXPANDABLE: frozenset[str] = frozenset(
+    {
+        "author",
+        "baseModels",
+        "cardData",
+        "childrenModelCount",
+        "config",
+        "createdAt",
+        "disabled",
+        "downloads",
+        "downloadsAllTime",
+        "evalResults",
+        "gated",
+        "gguf",
+        "inference",
+        "inferenceProviderMapping",
+        "lastModified",
+        "library_name",
+        "likes",
+        "mask_token",
+        "model-index",
+        "pipeline_tag",
+        "private",
+        "resourceGroup",
+        "safetensors",
+        "sha",
+        "siblings",
+        "spaces",
+        "tags",
+        "transformersInfo",
+        "trendingScore",
+        "usedStorage",
+        "widgetData",
+    }
+)
+LISTING_FIELDS = (
+    "_id",
+    "id",
+    "likes",
+    "trendingScore",
+    "private",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+)
 LISTING_FULL_FIELDS = ("author", "sha", "lastModified", "gated", "disabled", "siblings")
-INFO_FIELDS = ("_id", "id", "private", "pipeline_tag", "library_name", "tags", "downloads", "likes",
-               "modelId", "author", "sha", "lastModified", "gated", "disabled", "config", "cardData",
-               "gguf", "siblings", "spaces", "createdAt", "usedStorage")
+INFO_FIELDS = (
+    "_id",
+    "id",
+    "private",
+    "pipeline_tag",
+    "library_name",
+    "tags",
+    "downloads",
+    "likes",
+    "modelId",
+    "author",
+    "sha",
+    "lastModified",
+    "gated",
+    "disabled",
+    "config",
+    "cardData",
+    "gguf",
+    "siblings",
+    "spaces",
+    "createdAt",
+    "usedStorage",
+)
 
 
 def _siblings(repo: Repo, blobs: bool) -> list[dict[str, Any]]:
@@ -88,9 +147,11 @@ def model_payload(repo: Repo, fields: Iterable[str], *, blobs: bool = False) -> 
 def tree_payload(entry: TreeEntry) -> dict[str, Any]:
     if entry.file is None:
         return {"type": "directory", "oid": entry.oid, "size": 0, "path": entry.path}
-    payload: dict[str, Any] = {"type": "file", "oid": entry.oid, "size": entry.file.size,
-                               "path": entry.path}
+    payload: dict[str, Any] = {"type": "file", "oid": entry.oid, "size": entry.file.size, "path": entry.path}
     if entry.file.is_lfs:
-        payload["lfs"] = {"oid": entry.file.lfs_sha256, "size": entry.file.size,
-                          "pointerSize": entry.file.pointer_size}
+        payload["lfs"] = {
+            "oid": entry.file.lfs_sha256,
+            "size": entry.file.size,
+            "pointerSize": entry.file.pointer_size,
+        }
     return payload

@@ -127,7 +127,7 @@ def tree_entries(repo: Repo, folder: str, recursive: bool) -> list[TreeEntry] | 
     for hub_file in repo.files:
         if not hub_file.path.startswith(prefix):
             continue
-        parts = hub_file.path[len(prefix):].split("/")
+        parts = hub_file.path[len(prefix) :].split("/")
         for depth in range(1, len(parts)):
             if depth > 1 and not recursive:
                 break
@@ -141,9 +141,7 @@ def tree_entries(repo: Repo, folder: str, recursive: bool) -> list[TreeEntry] | 
     return [entries[path] for path in sorted(entries)]
 
 
-def tree_page(
-    entries: list[TreeEntry], cursor: str | None, limit: int
-) -> tuple[list[TreeEntry], str | None]:
+def tree_page(entries: list[TreeEntry], cursor: str | None, limit: int) -> tuple[list[TreeEntry], str | None]:
     """One page of tree entries after the cursor's path, and the next cursor (None on the last)."""
     start = 0
     if cursor is not None:
@@ -151,7 +149,7 @@ def tree_page(
         if not isinstance(last, str):
             raise QueryError("Invalid cursor")
         start = bisect.bisect_right([entry.path for entry in entries], last)
-    page = entries[start:start + limit]
+    page = entries[start : start + limit]
     if start + limit < len(entries):
         return page, encode_cursor(page[-1].path)
     return page, None

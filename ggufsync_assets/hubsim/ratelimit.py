@@ -39,8 +39,10 @@ class RateLimitDecision:
     def headers(self, retry_after: bool) -> list[tuple[str, str]]:
         headers = [
             ("RateLimit", f'"{self.bucket}";r={self.remaining};t={self.reset}'),
-            ("RateLimit-Policy",
-             f'"fixed window";"{self.bucket}";q={self.policy.quota};w={math.ceil(self.policy.window)}'),
+            (
+                "RateLimit-Policy",
+                f'"fixed window";"{self.bucket}";q={self.policy.quota};w={math.ceil(self.policy.window)}',
+            ),
         ]
         if not self.allowed and retry_after:
             headers.append(("Retry-After", str(self.reset)))
@@ -50,8 +52,9 @@ class RateLimitDecision:
 class RateLimiter:
     """Counts requests per (bucket, client) in windows that start at the client's first request."""
 
-    def __init__(self, policies: dict[str, RateLimitPolicy],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, policies: dict[str, RateLimitPolicy], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._policies = dict(policies)
         self._clock = clock
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
@@ -78,5 +81,4 @@ class RateLimiter:
             count += 1
             self._windows[(bucket, client)] = (start, count)
         reset = max(1, math.ceil(policy.window - (now - start)))
-        return RateLimitDecision(bucket, count <= policy.quota, max(policy.quota - count, 0), reset,
-                                 policy)
+        return RateLimitDecision(bucket, count <= policy.quota, max(policy.quota - count, 0), reset, policy)

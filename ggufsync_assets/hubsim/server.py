@@ -81,8 +81,14 @@ class _Handler(BaseHTTPRequestHandler):
             if length:
                 self.rfile.read(length)
             host, port = self.server.server_address[:2]
-            request = Request(self.server.kind, self.command, self.path, headers,
-                              self.client_address[0], f"http://{headers.get('host') or f'{host}:{port}'}")
+            request = Request(
+                self.server.kind,
+                self.command,
+                self.path,
+                headers,
+                self.client_address[0],
+                f"http://{headers.get('host') or f'{host}:{port}'}",
+            )
             try:
                 response = self.server.app.handle(request)
             except Exception:
@@ -91,11 +97,19 @@ class _Handler(BaseHTTPRequestHandler):
             fault = response.fault.kind.value if response.fault else None
             status, sent = self._send(response)
         finally:
-            self.server.log.append(RequestRecord(
-                time=datetime.now(UTC), host=self.server.kind, method=self.command, path=split.path,
-                query=parse_qs(split.query, keep_blank_values=True), status=status,
-                authorized="authorization" in headers, response_bytes=sent, fault=fault,
-            ))
+            self.server.log.append(
+                RequestRecord(
+                    time=datetime.now(UTC),
+                    host=self.server.kind,
+                    method=self.command,
+                    path=split.path,
+                    query=parse_qs(split.query, keep_blank_values=True),
+                    status=status,
+                    authorized="authorization" in headers,
+                    response_bytes=sent,
+                    fault=fault,
+                )
+            )
 
     def _send(self, response: Response) -> tuple[int | None, int]:
         """Write the response, applying its socket-level fault; returns (status sent, body bytes)."""
@@ -133,16 +147,21 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], kind: str, app: HubApp, log: RequestLog,
-                 stopping: threading.Event) -> None:
+    def __init__(
+        self, address: tuple[str, int], kind: str, app: HubApp, log: RequestLog, stopping: threading.Event
+    ) -> None:
         super().__init__(address, _Handler)
         self.kind, self.app, self.log, self.stopping = kind, app, log, stopping
         self._lock = threading.Lock()
         self._connections: dict[socket.socket, threading.Thread] = {}
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(target=self._work, args=(request, client_address),
-                                  name=f"hubsim-{self.kind}-connection", daemon=True)
+        thread = threading.Thread(
+            target=self._work,
+            args=(request, client_address),
+            name=f"hubsim-{self.kind}-connection",
+            daemon=True,
+        )
         with self._lock:
             self._connections[request] = thread
         thread.start()
@@ -206,19 +225,37 @@ class HubSimulator:
         self._host, self._port = require_loopback(host), port
         self._cdn_host, self._cdn_port = require_loopback(cdn_host), cdn_port
         self.catalogue = Catalogue(repos, seed, now)
-        self.rate_limits = RateLimiter({
-            "api": RateLimitPolicy(api_quota, api_window),
-            "resolvers": RateLimitPolicy(resolvers_quota, resolvers_window),
-        })
-        self.faults = FaultInjector(fault_rate, seed if fault_seed is None else fault_seed,
-                                    kinds=fault_kinds, slow_delay=slow_delay, hosts=fault_hosts,
-                                    limit=fault_limit)
+        self.rate_limits = RateLimiter(
+            {
+                "api": RateLimitPolicy(api_quota, api_window),
+                "resolvers": RateLimitPolicy(resolvers_quota, resolvers_window),
+            }
+        )
+        self.faults = FaultInjector(
+            fault_rate,
+            seed if fault_seed is None else fault_seed,
+            kinds=fault_kinds,
+            slow_delay=slow_delay,
+            hosts=fault_hosts,
+            limit=fault_limit,
+        )
         self.gguf_headers = HeaderCache(header_cache_size)
         self._log = RequestLog(request_log_size)
-        options = ServiceOptions(page_size, max_page_size, tree_page_size,
-                                 None if tokens is None else frozenset(tokens), retry_after)
-        self._app = HubApp(self.catalogue, limiter=self.rate_limits, faults=self.faults,
-                          headers=self.gguf_headers, options=options, cdn_url=lambda: self.cdn_url)
+        options = ServiceOptions(
+            page_size,
+            max_page_size,
+            tree_page_size,
+            None if tokens is None else frozenset(tokens),
+            retry_after,
+        )
+        self._app = HubApp(
+            self.catalogue,
+            limiter=self.rate_limits,
+            faults=self.faults,
+            headers=self.gguf_headers,
+            options=options,
+            cdn_url=lambda: self.cdn_url,
+        )
         self._stopping = threading.Event()
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
@@ -228,12 +265,18 @@ class HubSimulator:
             return self
         self._stopping.clear()
         try:
-            for kind, address in (("api", (self._host, self._port)),
-                                  ("cdn", (self._cdn_host, self._cdn_port))):
+            for kind, address in (
+                ("api", (self._host, self._port)),
+                ("cdn", (self._cdn_host, self._cdn_port)),
+            ):
                 server = _Server(address, kind, self._app, self._log, self._stopping)
                 self._servers.append(server)
-                thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                          name=f"hubsim-{kind}", daemon=True)
+                thread = threading.Thread(
+                    target=server.serve_forever,
+                    kwargs={"poll_interval": 0.02},
+                    name=f"hubsim-{kind}",
+                    daemon=True,
+                )
                 self._threads.append(thread)
                 thread.start()
         except OSError:
@@ -256,8 +299,9 @@ class HubSimulator:
     def __enter__(self) -> HubSimulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.stop()
 
     def _base(self, index: int) -> str:

@@ -17,7 +17,7 @@ import polars as pl
 from ggufsync_assets.catalogue.store import CatalogueWriter
 from ggufsync_assets.gguf.header import GgufHeaderError, parse_header
 from ggufsync_assets.hub.client import HubClient
-from ggufsync_assets.hub.errors import HubError, HubNotFound
+from ggufsync_assets.hub.errors import HubError, HubNotFound, HubResponseError
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync import completeness
 from ggufsync_assets.sync.discovery import strategies
@@ -88,6 +88,7 @@ async def list_window(
     """Discover every GGUF repo modified in the window and upsert its listing row."""
     result = ListingResult()
     seen: set[str] = set()
+    without_files: set[str] = set()
     pending = _Listing()
     stream = settings.performance.enable_streaming_processing
     merge = settings.sync_behavior.enable_deduplication
@@ -130,7 +131,7 @@ async def list_window(
                 if not window.contains(row["last_modified"]):
                     continue
                 if not outcome.has_gguf_files:
-                    result.without_gguf_files += 1
+                    without_files.add(row["repo_id"])
                     continue
                 found += 1
                 seen.add(row["repo_id"])
@@ -142,6 +143,7 @@ async def list_window(
             flush()  # without deduplication each strategy's rows land on their own
     flush()
     result.listed = len(seen)
+    result.without_gguf_files = len(without_files)
     result.unchanged = result.listed - result.new - result.changed - result.restored
     return result
 
@@ -318,6 +320,10 @@ async def _inspect(
         try:
             data = await client.read_range(repo_id, model["path"], 0, MAGIC_READ - 1, revision=sha)
             ok = ok and data[:4] == b"GGUF"
+        except HubResponseError as exc:
+            if exc.status in (401, 403):  # gated and no access: unverifiable, not broken
+                return found
+            ok = False
         except HubError:
             ok = False
         model["header_ok"] = ok

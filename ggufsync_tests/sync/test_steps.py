@@ -260,11 +260,6 @@ def test_a_tree_page_with_a_broken_entry_is_fetched_again_next_time(sync: Sync, 
     assert found == {f.path for f in repo.files if f.path.endswith(".gguf")}
 
 
-@pytest.mark.xfail(
-    reason="steps._inspect counts a file it may not read (gated repo, no token: 401) as a failed "
-    "verification and stores header_ok = false, claiming a readable file is broken",
-    strict=True,
-)
 def test_file_verification_does_not_fail_a_gated_file_it_may_not_read(
     hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
 ) -> None:

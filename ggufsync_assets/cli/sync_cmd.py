@@ -1,0 +1,171 @@
+"""`ggufsync sync`: run the Dagster sync job in this process, against the instance in DAGSTER_HOME.
+
+The same assets, checks and run records as a run launched from the Dagster UI, so CLI runs show
+up there too. `--dry-run` lists the window, prints the plan and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from ggufsync_assets.catalogue.store import CatalogueStore
+from ggufsync_assets.cli.common import EXIT_OK, add_settings_options
+from ggufsync_assets.defs.assets import configure_logging
+from ggufsync_assets.defs.history import sync_history
+from ggufsync_assets.defs.instance import instance
+from ggufsync_assets.defs.jobs import SYNC_JOB, sync_tags
+from ggufsync_assets.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, window_of
+from ggufsync_assets.defs.resources import SettingsResource
+from ggufsync_assets.hub.client import ClientOptions, HubClient
+from ggufsync_assets.hub.progress import HubStats
+from ggufsync_assets.settings import Settings, SyncMode, load_settings
+from ggufsync_assets.settings.layers import config_dir
+from ggufsync_assets.sync.modes import decide_mode
+from ggufsync_assets.sync.plan import Plan, plan_sync
+
+EXIT_SYNC_FAILED = 1
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sync = commands.add_parser("sync", help="sync the catalogue with the Hub (runs the Dagster assets)")
+    add_settings_options(sync)
+    sync.add_argument("--mode", choices=[m.value for m in SyncMode], help="override sync_behavior.mode")
+    sync.add_argument("--dry-run", action="store_true", help="list only: print the plan, write nothing")
+    sync.add_argument("--catalogue", type=Path, help="override storage.catalogue_path")
+    sync.add_argument("--config-dir", type=Path, default=None, help="the config folder (default ./config)")
+    sync.set_defaults(handler=_sync)
+
+
+def sync_flags(args: argparse.Namespace) -> dict[str, Any]:
+    flags = dict(args.overrides)
+    if args.mode:
+        flags["sync_behavior.mode"] = args.mode
+    if args.catalogue:
+        flags["storage.catalogue_path"] = str(args.catalogue)
+    return flags
+
+
+def _store(settings: Settings) -> CatalogueStore:
+    return CatalogueStore(Path(settings.storage.catalogue_path), chunk_size=settings.performance.chunk_size)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    flags = sync_flags(args)
+    directory = args.config_dir or config_dir()
+    settings = load_settings(env=args.env, flags=flags, directory=directory).settings
+    configure_logging(settings)
+    logging.basicConfig(format="%(message)s", stream=sys.stderr)
+    now = datetime.now(UTC)
+    store = _store(settings)
+    dagster = instance()
+    mode, reason = decide_mode(settings, sync_history(dagster, store), now)
+    tags = sync_tags(settings, mode, now)
+    window = window_of(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
+    print(f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}")
+    if args.dry_run:
+        plan = asyncio.run(_plan(settings, store, window, mode, reason))
+        print_plan(plan)
+        return EXIT_OK
+    resource = SettingsResource(
+        environment=args.env, config_dir=str(directory), overrides_json=json.dumps(flags, default=str)
+    )
+    return run_sync(resource, settings, dagster, tags)
+
+
+def run_sync(
+    resource: SettingsResource, settings: Settings, dagster: dg.DagsterInstance, tags: dict[str, str]
+) -> int:
+    """Execute the sync job in this process and print how it went."""
+    from ggufsync_assets.definitions import build_definitions  # noqa: PLC0415 - loads Dagster definitions
+
+    job = build_definitions(resource).resolve_job_def(SYNC_JOB)
+    result = job.execute_in_process(
+        instance=dagster,
+        tags=tags,
+        raise_on_error=False,
+        # Dagster records every partition's materialization; the console shows our own lines only.
+        run_config={"loggers": {"console": {"config": {"log_level": settings.log_level.value}}}},
+    )
+    if not result.success:
+        failure = next((e for e in result.all_events if e.is_failure), None)
+        message = failure.message if failure else "see the run in the Dagster UI"
+        print(f"sync failed (run {result.run_id}): {message}", file=sys.stderr)
+        return EXIT_SYNC_FAILED
+    print_summary(_store(settings), result.run_id)
+    return EXIT_OK
+
+
+async def _plan(settings: Settings, store: CatalogueStore, window: Any, mode: SyncMode, reason: str) -> Plan:
+    known: dict[str, str | None] = {}
+    if store.published.exists():
+        with store.reader() as con:
+            known = dict(con.execute("SELECT repo_id, sha FROM models WHERE removed_at IS NULL").fetchall())
+    bar = ProgressLine()
+    options = ClientOptions.from_settings(settings, progress_interval_seconds=0.5)
+    async with HubClient(options, progress=bar.update) as client:
+        plan = await plan_sync(
+            client, settings=settings, window=window, known_shas=known, mode=mode, reason=reason
+        )
+    bar.close()
+    return plan
+
+
+class ProgressLine:
+    """The Hub client's progress as one line rewritten in place on a terminal."""
+
+    def __init__(self) -> None:
+        self.active = sys.stderr.isatty()
+
+    def update(self, stats: HubStats) -> None:
+        if self.active:
+            sys.stderr.write(
+                f"\r  listing: {stats.pages} pages, {stats.records} records, {stats.requests} requests, "
+                f"{stats.elapsed_seconds:.0f} s"
+            )
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.active:
+            sys.stderr.write("\n")
+
+
+def print_plan(plan: Plan) -> None:
+    total = plan.listing_requests + plan.refresh_requests
+    print("dry run: nothing was written")
+    print(
+        f"  repos in window:   {plan.repos_listed} ({len(plan.new)} new, {len(plan.changed)} changed, "
+        f"{plan.unchanged} unchanged, {plan.rejected} records rejected)"
+    )
+    print(f"  repos to refresh:  {len(plan.new) + len(plan.changed)}")
+    for repo_id in [*plan.new, *plan.changed][:20]:
+        print(f"    {repo_id}")
+    print(f"  requests needed:   {total} ({plan.listing_requests} listing, {plan.refresh_requests} detail)")
+    print(f"  time at the configured rates: {plan.seconds_at_configured_rates:.0f} s")
+
+
+def print_summary(store: CatalogueStore, run_id: str) -> None:
+    with store.reader() as con:
+        run = con.execute(
+            "SELECT mode, repos_listed, repos_new, repos_changed, repos_refreshed, repos_removed, rejects, "
+            "api_requests, finished_at - started_at FROM sync_runs WHERE run_id = ?",
+            [run_id],
+        ).fetchall()
+        [(repos, files, size)] = con.execute(
+            "SELECT count(*), sum(gguf_file_count), sum(total_gguf_bytes) FROM models WHERE removed_at IS NULL"
+        ).fetchall()
+    if run:
+        mode, listed, new, changed, refreshed, removed, rejects, requests, took = run[0]
+        print(
+            f"{mode} sync done in {took}: {listed} repos listed ({new} new, {changed} changed), "
+            f"{refreshed} refreshed, {removed} removed, {rejects} rejected, {requests} API requests"
+        )
+    print(f"catalogue {store.published}: {repos} repos, {files or 0} GGUF files, {(size or 0) / 1e12:.2f} TB")

@@ -1,0 +1,1 @@
+"""Everything Dagster: partitions, resources, assets, checks, schedules and sensors."""

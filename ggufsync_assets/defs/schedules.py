@@ -1,0 +1,70 @@
+"""When syncs run unattended: a daily sync, a weekly full pass, and a sensor for `auto` mode.
+
+With sync_behavior.mode auto the sensor decides each day (see sync/modes.py) and the schedules
+start stopped; otherwise the daily schedule runs the configured mode and the weekly full pass
+(the only kind that detects deletions) runs as well.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from ggufsync_assets.defs.history import sync_history
+from ggufsync_assets.defs.jobs import sync_job, sync_tags
+from ggufsync_assets.defs.resources import CatalogueResource
+from ggufsync_assets.settings import Settings, SyncMode
+from ggufsync_assets.sync.modes import decide_mode
+
+AUTO_CHECK_SECONDS = 3600
+
+
+def build_schedules(
+    settings: Settings, catalogue: CatalogueResource
+) -> tuple[list[dg.ScheduleDefinition], list[dg.SensorDefinition]]:
+    auto = settings.sync_behavior.mode is SyncMode.AUTO
+    running, stopped = dg.DefaultScheduleStatus.RUNNING, dg.DefaultScheduleStatus.STOPPED
+    daily_mode = SyncMode.FULL if settings.sync_behavior.mode is SyncMode.FULL else SyncMode.INCREMENTAL
+
+    @dg.schedule(
+        cron_schedule="0 3 * * *",
+        job=sync_job,
+        execution_timezone="UTC",
+        default_status=stopped if auto else running,
+    )
+    def daily_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        """Every day at 03:00 UTC: the partitions of the last incremental_window_hours (full if mode is full)."""
+        return dg.RunRequest(tags=sync_tags(settings, daily_mode, context.scheduled_execution_time))
+
+    @dg.schedule(
+        cron_schedule="0 4 * * 0",
+        job=sync_job,
+        execution_timezone="UTC",
+        default_status=stopped if auto else running,
+    )
+    def weekly_full_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        """Sundays at 04:00 UTC: every partition, then tombstones for repos the Hub no longer has."""
+        return dg.RunRequest(tags=sync_tags(settings, SyncMode.FULL, context.scheduled_execution_time))
+
+    @dg.sensor(
+        job=sync_job,
+        minimum_interval_seconds=AUTO_CHECK_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING if auto else dg.DefaultSensorStatus.STOPPED,
+    )
+    def auto_sync_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        """Once a day (and again after a failure), run the sync the `auto` rule picks."""
+        now = datetime.now(UTC)
+        history = sync_history(context.instance, catalogue.store())
+        mode, reason = decide_mode(settings, history, now)
+        last = datetime.fromisoformat(context.cursor) if context.cursor else None
+        due = last is None or now - last >= timedelta(days=1) or history.last_run_failed
+        if not due:
+            return dg.SensorResult(
+                skip_reason=f"a sync ran at {last:%Y-%m-%d %H:%M} UTC; next one due a day later"
+            )
+        context.log.info(f"auto mode chose a {mode.value} sync: {reason}")
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(tags={**sync_tags(settings, mode, now), "ggufsync/reason": reason})],
+            cursor=now.isoformat(),
+        )
+
+    return [daily_sync, weekly_full_sync], [auto_sync_sensor]

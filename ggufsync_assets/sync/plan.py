@@ -1,0 +1,83 @@
+"""A dry run: list the window like a sync would, write nothing, and say what the sync would cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ggufsync_assets.hub.client import HubClient
+from ggufsync_assets.settings import Settings, SyncMode
+from ggufsync_assets.sync.discovery import strategies
+from ggufsync_assets.sync.records import validate
+from ggufsync_assets.sync.steps import Window
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: SyncMode
+    reason: str
+    window: Window
+    repos_listed: int
+    new: list[str]
+    changed: list[str]
+    unchanged: int
+    rejected: int
+    listing_requests: int
+    refresh_requests: int
+
+    @property
+    def seconds_at_configured_rates(self) -> float:
+        return (self.listing_requests + self.refresh_requests) / self.rate
+
+    rate: float = 1.0
+
+
+def requests_per_repo(settings: Settings) -> int:
+    """Detail requests a refreshed repo costs: its tree (one page for nearly every repo), plus one
+    Range request each for file verification and (experimental) header reading; a Range request
+    that lands on a CDN is two requests (redirect and download)."""
+    return (
+        1
+        + 2 * settings.validation.enable_file_verification
+        + 2 * settings.custom_settings.enable_experimental_features
+    )
+
+
+async def plan_sync(
+    client: HubClient,
+    *,
+    settings: Settings,
+    window: Window,
+    known_shas: dict[str, str | None],
+    mode: SyncMode,
+    reason: str,
+) -> Plan:
+    found: dict[str, str | None] = {}
+    rejected = 0
+    for strategy in strategies(settings, window.start):
+        async for page in client.iter_model_pages(strategy.query):
+            for record in page:
+                outcome = validate(
+                    record,
+                    schema_validation=settings.validation.enable_schema_validation,
+                    automatic_fixes=settings.validation.enable_automatic_fixes,
+                )
+                if outcome.row is None:
+                    rejected += 1
+                elif outcome.has_gguf_files and window.contains(outcome.row["last_modified"]):
+                    found[outcome.row["repo_id"]] = outcome.row["sha"]
+    new = sorted(r for r in found if r not in known_shas)
+    changed = sorted(r for r, sha in found.items() if r in known_shas and known_shas[r] != sha)
+    rate = min(settings.rate_limiting.requests_per_second, settings.rate_limiting.requests_per_hour / 3600)
+    return Plan(
+        mode=mode,
+        reason=reason,
+        window=window,
+        repos_listed=len(found),
+        new=new,
+        changed=changed,
+        unchanged=len(found) - len(new) - len(changed),
+        rejected=rejected,
+        listing_requests=client.stats.requests,
+        refresh_requests=(len(new) + len(changed)) * requests_per_repo(settings),
+        rate=rate,
+    )
