@@ -156,3 +156,16 @@ def test_the_endpoint_host_is_allowed_without_being_listed(hub_sim: HubSimulator
             return await client.model_info(hub_sim.catalogue.repos()[0].id)
 
     assert asyncio.run(main())["id"] == hub_sim.catalogue.repos()[0].id
+
+
+@pytest.mark.parametrize(("detailed", "level"), [(True, logging.INFO), (False, logging.DEBUG)])
+def test_detailed_logging_raises_request_lines_to_info(
+    detailed: bool,
+    level: int,
+    with_client: WithClient,
+    hub_sim: HubSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ggufsync.hub")
+    with_client(lambda c: c.model_info(hub_sim.catalogue.repos()[0].id), detailed_logging=detailed)
+    assert {r.levelno for r in caplog.records if r.name == "ggufsync.hub"} == {level}

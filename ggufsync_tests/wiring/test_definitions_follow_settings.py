@@ -1,0 +1,64 @@
+"""The Dagster definitions take their policies from the settings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+import dagster as dg
+import pytest
+
+from ggufsync_assets.defs.assets import LOGGER, _performance, build_assets, configure_logging
+from ggufsync_assets.defs.partitions import DAILY
+from ggufsync_assets.settings import Settings
+
+
+def _assets(settings: Settings) -> dict[str, dg.AssetsDefinition]:
+    return {a.key.to_user_string(): a for a in build_assets(settings)}
+
+
+def test_retry_policy_follows_max_recovery_attempts() -> None:
+    assets = _assets(Settings(error_handling={"max_recovery_attempts": 5}))
+    for asset in assets.values():
+        assert asset.op.retry_policy is not None
+        assert asset.op.retry_policy.max_retries == 5
+
+
+def test_partitioned_assets_are_fresh_within_the_incremental_window() -> None:
+    assets = _assets(Settings(sync_behavior={"incremental_window_hours": 36}))
+    for name in ("gguf_model_listing", "gguf_model_files", "gguf_model_completeness"):
+        policy = assets[name].specs_by_key[assets[name].key].freshness_policy
+        assert policy is not None
+        assert policy.fail_window.to_timedelta() == timedelta(hours=36)
+        assert assets[name].partitions_def == DAILY
+        assert assets[name].backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_the_catalogue_is_fresh_within_the_full_sync_threshold() -> None:
+    asset = _assets(Settings(sync_behavior={"full_sync_threshold_hours": 100}))["gguf_catalogue"]
+    policy = asset.specs_by_key[asset.key].freshness_policy
+    assert policy is not None
+    assert policy.fail_window.to_timedelta() == timedelta(hours=100)
+
+
+def test_every_asset_writes_through_the_catalogue_writer_pool() -> None:
+    assert {a.op.pool for a in _assets(Settings()).values()} == {"catalogue_writer"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "level"),
+    [
+        (Settings(log_level="WARNING"), logging.WARNING),
+        (Settings(log_level="ERROR", debug_mode=True), logging.DEBUG),
+    ],
+)
+def test_log_level_and_debug_mode_set_the_ggufsync_loggers(settings: Settings, level: int) -> None:
+    configure_logging(settings)
+    assert logging.getLogger(f"{LOGGER}.hub").getEffectiveLevel() == level
+
+
+def test_performance_metrics_are_reported_only_when_enabled() -> None:
+    started = time.monotonic()
+    assert _performance(Settings(monitoring={"enable_performance_metrics": False}), started) == {}
+    assert set(_performance(Settings(), started)) == {"duration_seconds", "peak_memory_mb"}
