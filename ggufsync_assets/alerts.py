@@ -27,12 +27,13 @@ import httpx
 
 from ggufsync_assets.redaction import mask_url, redact_text
 from ggufsync_assets.settings import Settings
+from ggufsync_assets.settings.layers import WEBHOOK_SECRET_VARIABLE
 from ggufsync_assets.settings.model import AlertChannel
 
 log = logging.getLogger("ggufsync.alerts")
 
 SIGNATURE_HEADER = "X-Ggufsync-Signature"
-SECRET_VARIABLE = "GGUFSYNC_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
+SECRET_VARIABLE = WEBHOOK_SECRET_VARIABLE
 GITHUB_API = "https://api.github.com"
 
 

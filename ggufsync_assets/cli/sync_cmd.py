@@ -33,6 +33,7 @@ from ggufsync_assets.sync.modes import decide_mode
 from ggufsync_assets.sync.plan import Plan, plan_sync
 
 EXIT_SYNC_FAILED = 1
+LOG_FILE = "logs/sync.log"
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -64,13 +65,16 @@ def _sync(args: argparse.Namespace) -> int:
     settings = load_settings(env=args.env, flags=flags, directory=directory).settings
     configure_logging(settings)
     logging.basicConfig(format="%(message)s", stream=sys.stderr)
+    _log_to_file(Path(LOG_FILE))
     now = datetime.now(UTC)
     store = _store(settings)
     dagster = instance()
     mode, reason = decide_mode(settings, sync_history(dagster, store), now)
     tags = sync_tags(settings, mode, now)
     window = window_of(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
-    print(f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}")
+    announce = f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
+    print(announce)
+    logging.getLogger("ggufsync.sync").info(announce)
     if args.dry_run:
         plan = asyncio.run(_plan(settings, store, window, mode, reason))
         print_plan(plan)
@@ -102,6 +106,14 @@ def run_sync(
         return EXIT_SYNC_FAILED
     print_summary(_store(settings), result.run_id)
     return EXIT_OK
+
+
+def _log_to_file(path: Path) -> None:
+    """ggufsync's own log lines also go to logs/sync.log, for `tail -f` while a sync runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("ggufsync").addHandler(handler)
 
 
 async def _plan(settings: Settings, store: CatalogueStore, window: Any, mode: SyncMode, reason: str) -> Plan:

@@ -28,6 +28,9 @@ from ggufsync_assets.settings.errors import (
 from ggufsync_assets.settings.model import ENV_PREFIX, SECTIONS, Environment, Settings
 
 CONFIG_DIR_VARIABLE = f"{ENV_PREFIX}CONFIG_DIR"
+WEBHOOK_SECRET_VARIABLE = f"{ENV_PREFIX}WEBHOOK_SECRET"  # noqa: S105 - a variable's name, not a secret
+# GGUFSYNC_ variables that are not settings keys (so they are not "unknown variables").
+OTHER_VARIABLES = frozenset({CONFIG_DIR_VARIABLE, WEBHOOK_SECRET_VARIABLE})
 ACTIVE_FILE_NAME = "sync-config.yaml"
 
 # The user guide's own variable names, each standing for one key. The GGUFSYNC_ form of a key wins
@@ -193,7 +196,7 @@ def _environment_layer(environ: Mapping[str, str]) -> tuple[Layer, list[Problem]
     known = known_variables()
     for name in sorted(environ):
         upper = name.upper()
-        if upper.startswith(ENV_PREFIX) and upper not in known and upper != CONFIG_DIR_VARIABLE:
+        if upper.startswith(ENV_PREFIX) and upper not in known and upper not in OTHER_VARIABLES:
             problems.append(
                 Problem(f"env {name}", "", "unknown variable" + suggest(upper, known), show_value=False)
             )

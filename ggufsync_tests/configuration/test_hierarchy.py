@@ -290,3 +290,11 @@ class TestMistakes:
     def test_an_empty_file_means_all_defaults(self, write_config: Callable[..., Path]) -> None:
         write_config("")
         assert load_settings().settings.rate_limiting.requests_per_second == 0.8
+
+
+def test_prefixed_variables_that_are_not_keys_are_not_unknown(
+    write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config({})
+    monkeypatch.setenv("GGUFSYNC_WEBHOOK_SECRET", "not-a-setting")
+    assert load_settings().settings.security.enable_request_signing is False
