@@ -28,7 +28,7 @@ from ggufsync_assets.settings.errors import (
 from ggufsync_assets.settings.model import ENV_PREFIX, SECTIONS, Environment, Settings
 
 CONFIG_DIR_VARIABLE = f"{ENV_PREFIX}CONFIG_DIR"
-WEBHOOK_SECRET_VARIABLE = f"{ENV_PREFIX}WEBHOOK_SECRET"  # noqa: S105 - a variable's name, not a secret
+WEBHOOK_SECRET_VARIABLE = f"{ENV_PREFIX}WEBHOOK_SECRET"
 # GGUFSYNC_ variables that are not settings keys (so they are not "unknown variables").
 OTHER_VARIABLES = frozenset({CONFIG_DIR_VARIABLE, WEBHOOK_SECRET_VARIABLE})
 ACTIVE_FILE_NAME = "sync-config.yaml"
