@@ -11,24 +11,32 @@ import logging
 import resource
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 
-from ggufsync_assets.catalogue.store import CatalogueStore
+from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
 from ggufsync_assets.defs.partitions import DAILY, is_complete, window_of
 from ggufsync_assets.defs.resources import WRITER_POOL, CatalogueResource, HubResource, SettingsResource
+from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.redaction import redact_text
 from ggufsync_assets.settings import Settings
-from ggufsync_assets.sync.steps import list_window, refresh_files, score_completeness
+from ggufsync_assets.sync.steps import (
+    FilesResult,
+    ListingResult,
+    list_window,
+    refresh_files,
+    score_completeness,
+)
 
 GROUP = "gguf"
 MODE_TAG = "ggufsync/mode"
 LOGGER = "ggufsync"
+T = TypeVar("T")
 
 
 def configure_logging(settings: Settings) -> None:
@@ -92,6 +100,27 @@ def _progress(context: dg.AssetExecutionContext, step: str) -> Any:
     return report
 
 
+def _hub_step(
+    context: dg.AssetExecutionContext,
+    hub: HubResource,
+    *,
+    store: CatalogueStore,
+    settings: Settings,
+    step: str,
+    work: Callable[[HubClient, CatalogueWriter], Awaitable[T]],
+) -> tuple[T, HubStats]:
+    """Run one step that talks to the Hub and writes the catalogue, and report its client's stats."""
+
+    async def main() -> tuple[T, HubStats]:
+        async with hub.client(_progress(context, step)) as client:
+            with store.writer() as writer:
+                result = await work(client, writer)
+            return result, client.stats
+
+    with _sync_step(context, store, settings, step):
+        return asyncio.run(main())
+
+
 def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     # backfill_policy is marked beta in Dagster 1.13; single-run backfills are what a range needs.
     with warnings.catch_warnings():
@@ -99,7 +128,7 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         return _define_assets(settings)
 
 
-def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:  # noqa: PLR0915 - the four assets
+def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     retry = dg.RetryPolicy(
         max_retries=settings.error_handling.max_recovery_attempts,
         delay=30,
@@ -134,33 +163,30 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:  # noqa: PL
         first, last = _range(context)
         now = _now()
 
-        async def work() -> tuple[Any, HubStats]:
-            async with hub.client(_progress(context, "listing")) as client:
-                with store.writer() as writer:
-                    writer.ensure_run(
-                        context.run_id,
-                        mode=context.run.tags.get(MODE_TAG, "manual"),
-                        started_at=now,
-                        partition_start=first,
-                        partition_end=last,
-                        complete_pass=is_complete(first, last),
-                    )
-                    result = await list_window(
-                        client, writer, config, window_of(first, last), run_id=context.run_id, now=now
-                    )
-                    writer.finish_run(
-                        context.run_id,
-                        status="running",
-                        api_requests=client.stats.requests,
-                        repos_listed=result.listed,
-                        repos_new=result.new,
-                        repos_changed=result.changed,
-                        rejects=result.rejected,
-                    )
-                return result, client.stats
+        async def work(client: HubClient, writer: CatalogueWriter) -> ListingResult:
+            writer.ensure_run(
+                context.run_id,
+                mode=context.run.tags.get(MODE_TAG, "manual"),
+                started_at=now,
+                partition_start=first,
+                partition_end=last,
+                complete_pass=is_complete(first, last),
+            )
+            result = await list_window(
+                client, writer, config, window_of(first, last), run_id=context.run_id, now=now
+            )
+            writer.finish_run(
+                context.run_id,
+                status="running",
+                api_requests=client.stats.requests,
+                repos_listed=result.listed,
+                repos_new=result.new,
+                repos_changed=result.changed,
+                rejects=result.rejected,
+            )
+            return result
 
-        with _sync_step(context, store, config, "listing"):
-            result, stats = asyncio.run(work())
+        result, stats = _hub_step(context, hub, store=store, settings=config, step="listing", work=work)
         counts = {k: v for k, v in asdict(result).items() if k != "strategies"}
         return dg.MaterializeResult(
             metadata={
@@ -184,22 +210,19 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:  # noqa: PL
         configure_logging(config)
         first, last = _range(context)
 
-        async def work() -> tuple[Any, HubStats]:
-            async with hub.client(_progress(context, "files")) as client:
-                with store.writer() as writer:
-                    result = await refresh_files(
-                        client, writer, config, window_of(first, last), run_id=context.run_id, now=_now()
-                    )
-                    writer.add_run_counts(
-                        context.run_id,
-                        api_requests=client.stats.requests,
-                        repos_refreshed=result.refreshed,
-                        rejects=result.rejected,
-                    )
-                return result, client.stats
+        async def work(client: HubClient, writer: CatalogueWriter) -> FilesResult:
+            result = await refresh_files(
+                client, writer, config, window_of(first, last), run_id=context.run_id, now=_now()
+            )
+            writer.add_run_counts(
+                context.run_id,
+                api_requests=client.stats.requests,
+                repos_refreshed=result.refreshed,
+                rejects=result.rejected,
+            )
+            return result
 
-        with _sync_step(context, store, config, "files"):
-            result, stats = asyncio.run(work())
+        result, stats = _hub_step(context, hub, store=store, settings=config, step="files", work=work)
         return dg.MaterializeResult(metadata={**asdict(result), **_performance(config, started, stats)})
 
     @dg.asset(deps=[gguf_model_files], kinds={"duckdb"}, **partitioned)

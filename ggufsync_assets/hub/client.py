@@ -94,8 +94,8 @@ class ListingQuery:
         return params
 
 
-def _last_modified(record: dict[str, Any]) -> datetime | None:
-    value = record.get("lastModified")
+def parse_hub_time(value: Any) -> datetime | None:
+    """A Hub timestamp (ISO 8601, `Z` for UTC) as a datetime; None for anything else."""
     if not isinstance(value, str):
         return None
     try:
@@ -180,7 +180,9 @@ class HubClient:
                 self.policy.check(next_url)
             if early_stop and query.modified_since is not None:
                 since = query.modified_since
-                recent = [r for r in page if (m := _last_modified(r)) is None or m >= since]
+                recent = [
+                    r for r in page if (m := parse_hub_time(r.get("lastModified"))) is None or m >= since
+                ]
                 if len(recent) < len(page):
                     yield recent
                     return

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.settings import Settings, SyncMode
 from ggufsync_assets.sync.discovery import strategies
-from ggufsync_assets.sync.records import validate
+from ggufsync_assets.sync.records import validate_with
 from ggufsync_assets.sync.steps import Window
 
 
@@ -56,11 +56,7 @@ async def plan_sync(
     for strategy in strategies(settings, window.start):
         async for page in client.iter_model_pages(strategy.query):
             for record in page:
-                outcome = validate(
-                    record,
-                    schema_validation=settings.validation.enable_schema_validation,
-                    automatic_fixes=settings.validation.enable_automatic_fixes,
-                )
+                outcome = validate_with(settings, record)
                 if outcome.row is None:
                     rejected += 1
                 elif outcome.has_gguf_files and window.contains(outcome.row["last_modified"]):

@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
 
 from ggufsync_assets.gguf.names import is_gguf_path
+from ggufsync_assets.hub.client import parse_hub_time
+from ggufsync_assets.settings import Settings
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -92,7 +94,7 @@ class ListingRecord(BaseModel):
         """The Hub sends ISO 8601 text; pydantic alone would read a number as seconds since 1970."""
         if value is None or isinstance(value, datetime):
             return value
-        moment = _iso_datetime(value)
+        moment = parse_hub_time(value)
         if moment is None:
             raise ValueError("is not an ISO 8601 timestamp")
         return moment
@@ -141,17 +143,8 @@ def _fix(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return fixed, notes
 
 
-def _iso_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _is_timestamp(value: Any) -> bool:
-    moment = _iso_datetime(value)
+    moment = parse_hub_time(value)
     return moment is not None and moment.tzinfo is not None
 
 
@@ -246,6 +239,15 @@ def validate(record: Any, *, schema_validation: bool, automatic_fixes: bool) -> 
 
 def _accepted(record: ListingRecord, fixes: list[str]) -> Outcome:
     return Outcome(row=to_row(record), fixes=fixes, has_gguf_files=has_gguf_files(record))
+
+
+def validate_with(settings: Settings, record: Any) -> Outcome:
+    """`validate` as the settings ask (validation.enable_schema_validation and enable_automatic_fixes)."""
+    return validate(
+        record,
+        schema_validation=settings.validation.enable_schema_validation,
+        automatic_fixes=settings.validation.enable_automatic_fixes,
+    )
 
 
 def reject_row(record: Any, reason: str, *, run_id: str, stage: str, now: datetime) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync import completeness
 from ggufsync_assets.sync.discovery import strategies
 from ggufsync_assets.sync.files import repo_files
-from ggufsync_assets.sync.records import reject_row, validate
+from ggufsync_assets.sync.records import reject_row, validate_with
 
 log = logging.getLogger("ggufsync.sync")
 
@@ -111,11 +111,7 @@ async def list_window(
         found = 0
         async for page in client.iter_model_pages(strategy.query):
             for record in page:
-                outcome = validate(
-                    record,
-                    schema_validation=settings.validation.enable_schema_validation,
-                    automatic_fixes=settings.validation.enable_automatic_fixes,
-                )
+                outcome = validate_with(settings, record)
                 if outcome.fixes:
                     result.fixed += 1
                     log.info("fixed %s: %s", record.get("id"), "; ".join(outcome.fixes))
