@@ -101,11 +101,19 @@ class Notifier:
             if not secret:
                 raise ValueError(f"security.enable_request_signing is on but {SECRET_VARIABLE} is not set")
             headers[SIGNATURE_HEADER] = signature(secret, body)
+        failures = []
         with httpx.Client(timeout=self.timeout, trust_env=False) as client:
             for url in self.settings.notifications.webhook_urls:
-                response = client.post(url, content=body, headers=headers)
+                # Every hook gets the alert even when an earlier one is down; failures are reported together.
+                try:
+                    response = client.post(url, content=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    failures.append(f"webhook {mask_url(url)} failed: {type(exc).__name__}: {exc}")
+                    continue
                 if response.is_error:
-                    raise ValueError(f"webhook {mask_url(url)} answered {response.status_code}")
+                    failures.append(f"webhook {mask_url(url)} answered {response.status_code}")
+        if failures:
+            raise ValueError("; ".join(failures))
 
     def _github(self, alert: Alert) -> None:
         repository, token = self.environ.get("GITHUB_REPOSITORY"), self.environ.get("GITHUB_TOKEN")

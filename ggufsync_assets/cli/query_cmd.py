@@ -14,6 +14,7 @@ from ggufsync_assets.cli.common import EXIT_OK, CliError, add_settings_options
 from ggufsync_assets.settings import load_settings
 
 MAX_CELL = 60
+READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -31,6 +32,7 @@ def _query(args: argparse.Namespace) -> int:
     )
     try:
         with CatalogueStore(path).reader() as con:
+            _refuse_writes(con, args.sql)
             relation = con.sql(args.sql)
             if relation is None:
                 raise CliError("the statement returned no rows to show (the catalogue is read-only here)")
@@ -41,6 +43,18 @@ def _query(args: argparse.Namespace) -> int:
         raise CliError(f"query failed: {exc}") from None
     {"table": _table, "csv": _csv, "json": _json}[args.format](columns, rows)
     return EXIT_OK
+
+
+def _refuse_writes(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Only queries run here. The catalogue is attached read-only, but a statement could still write
+    elsewhere: COPY ... TO a file, ATTACH a new database file and fill it, INSTALL an extension."""
+    for statement in con.extract_statements(sql):
+        if statement.type not in READ_ONLY_STATEMENTS:
+            kind = statement.type.name.replace("_", " ")
+            raise CliError(
+                f"{kind} statements are refused: `ggufsync query` only reads the catalogue "
+                "(SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE)"
+            )
 
 
 def _cell(value: Any) -> str:

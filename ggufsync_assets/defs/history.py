@@ -49,4 +49,7 @@ def sync_history(instance: dg.DagsterInstance, store: CatalogueStore) -> SyncHis
         last_run_failed=bool(records) and records[0].dagster_run.status is not dg.DagsterRunStatus.SUCCESS,
         repos_at_last_full=repos_at_last_full,
         repos_now=repos_now,
+        last_run_finished_at=(
+            datetime.fromtimestamp(records[0].end_time, UTC) if records and records[0].end_time else None
+        ),
     )

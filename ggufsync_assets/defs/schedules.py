@@ -56,7 +56,12 @@ def build_schedules(
         history = sync_history(context.instance, catalogue.store())
         mode, reason = decide_mode(settings, history, now)
         last = datetime.fromisoformat(context.cursor) if context.cursor else None
-        due = last is None or now - last >= timedelta(days=1) or history.last_run_failed
+        # Retry once per failure: a failure that ended before the last request has been retried
+        # already (that retry may still be running), so it does not call for another run every hour.
+        failed_since_last = history.last_run_failed and (
+            last is None or history.last_run_finished_at is None or history.last_run_finished_at > last
+        )
+        due = last is None or now - last >= timedelta(days=1) or failed_since_last
         if not due:
             return dg.SensorResult(
                 skip_reason=f"a sync ran at {last:%Y-%m-%d %H:%M} UTC; next one due a day later"

@@ -19,12 +19,16 @@ def build_alert_sensors(settings: Settings) -> list[dg.SensorDefinition]:
     def sync_failure_alert(context: dg.RunFailureSensorContext) -> None:
         """A sync run failed (after its retries): tell the alert channels."""
         run = context.dagster_run
+        evaluations = [
+            entry.asset_check_evaluation
+            for entry in context.instance.all_logs(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+            )
+        ]
         failed_checks = [
-            e.asset_check_evaluation_data
-            for e in context.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
-            if e.asset_check_evaluation_data is not None
-            and not e.asset_check_evaluation_data.passed
-            and e.asset_check_evaluation_data.severity is dg.AssetCheckSeverity.ERROR
+            e
+            for e in evaluations
+            if e is not None and not e.passed and e.severity is dg.AssetCheckSeverity.ERROR
         ]
         message = context.failure_event.message or "the run failed"
         if failed_checks:

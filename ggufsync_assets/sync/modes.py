@@ -22,6 +22,7 @@ class SyncHistory:
     last_run_failed: bool
     repos_at_last_full: int | None
     repos_now: int | None
+    last_run_finished_at: datetime | None = None
 
 
 def decide_mode(settings: Settings, history: SyncHistory, now: datetime) -> tuple[SyncMode, str]:

@@ -1,0 +1,168 @@
+"""Parquet exports of the published catalogue, and DuckDB's memory limit from the settings."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from ggufsync_assets.catalogue.store import EXPORTED_TABLES, CatalogueStore
+from ggufsync_assets.defs.jobs import SYNC_JOB
+from ggufsync_assets.defs.partitions import all_keys, range_tags
+from ggufsync_assets.defs.resources import CatalogueResource, SettingsResource
+from ggufsync_tests.alerts import Receiver, running_receiver
+from ggufsync_tests.catalogue.conftest import SYNC_1, gguf, model, models, put_files
+
+UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def codecs(path: Path) -> set[str]:
+    """The compression codec of every column chunk in a Parquet file."""
+    metadata = pq.ParquetFile(path).metadata
+    assert metadata.num_row_groups > 0, f"{path.name} has no row groups to read a codec from"
+    return {
+        metadata.row_group(g).column(c).compression
+        for g in range(metadata.num_row_groups)
+        for c in range(metadata.num_columns)
+    }
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> float:
+    [(text,)] = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    match = re.fullmatch(r"([\d.]+)\s*(\w+)", text)
+    assert match, text
+    return float(match[1]) * UNITS[match[2]]
+
+
+def assert_megabytes(limit: float, megabytes: int) -> None:
+    """DuckDB's MB are 10**6 bytes, and it reports the limit rounded in MiB: allow either reading."""
+    assert megabytes * 10**6 * 0.999 <= limit <= megabytes * 2**20 * 1.001
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CatalogueStore:
+    """A published catalogue with rows in every exported table."""
+    store = CatalogueStore(tmp_path / "data" / "catalogue.duckdb")
+    with store.writer() as writer:
+        writer.ensure_run("r1", mode="full", started_at=SYNC_1)
+        writer.upsert_models(models(model("bartowski/Qwen2.5-7B-Instruct-GGUF")), run_id="r1", now=SYNC_1)
+        put_files(
+            writer,
+            "bartowski/Qwen2.5-7B-Instruct-GGUF",
+            gguf("bartowski/Qwen2.5-7B-Instruct-GGUF", "q4_k_m.gguf", 4_000_000_000, "Q4_K_M"),
+        )
+        writer.con.execute(
+            "INSERT INTO rejected_records VALUES ('r1', 'x/y', 'listing', 'no sha', NULL, ?)", [SYNC_1]
+        )
+        writer.finish_run("r1", status="succeeded", finished_at=SYNC_1)
+    store.publish()
+    return store
+
+
+def test_exports_are_zstd_compressed_when_compression_is_on(store: CatalogueStore) -> None:
+    written = store.export(compress=True)
+    assert sorted(p.name for p in written) == sorted(f"{t}.parquet" for t in EXPORTED_TABLES)
+    for path in written:
+        assert codecs(path) == {"ZSTD"}, path.name
+
+
+def test_exports_are_uncompressed_when_compression_is_off(store: CatalogueStore) -> None:
+    for path in store.export(compress=False):
+        assert codecs(path) == {"UNCOMPRESSED"}, path.name
+
+
+def test_exports_hold_the_published_rows(store: CatalogueStore) -> None:
+    store.export(compress=True)
+    assert pq.read_table(store.exports / "models.parquet").column("repo_id").to_pylist() == [
+        "bartowski/Qwen2.5-7B-Instruct-GGUF"
+    ]
+    assert pq.read_table(store.exports / "model_files.parquet").num_rows == 1
+    assert not list(store.exports.glob("*.tmp"))
+
+
+def test_exporting_again_replaces_the_files(store: CatalogueStore) -> None:
+    store.export(compress=True)
+    store.export(compress=False)
+    assert codecs(store.exports / "models.parquet") == {"UNCOMPRESSED"}
+
+
+# ----- the setting, through a sync run --------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_hub() -> Iterator[Receiver]:
+    with running_receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "sync-config.yaml").write_text("environment: development\n")
+    monkeypatch.setenv("GGUFSYNC_CONFIG_DIR", str(folder))
+    return folder
+
+
+def settings_resource(config_dir: Path, **overrides: Any) -> SettingsResource:
+    return SettingsResource(config_dir=str(config_dir), overrides_json=json.dumps(overrides))
+
+
+@pytest.mark.parametrize(("compression", "codec"), [(True, "ZSTD"), (False, "UNCOMPRESSED")])
+def test_a_sync_exports_with_the_codec_performance_enable_data_compression_picks(
+    empty_hub: Receiver, config_dir: Path, tmp_path: Path, compression: bool, codec: str
+) -> None:
+    catalogue = tmp_path / "data" / "catalogue.duckdb"
+    resource = settings_resource(
+        config_dir,
+        **{
+            "hub.endpoint": empty_hub.url,
+            "rate_limiting.requests_per_second": 1000,
+            "rate_limiting.requests_per_hour": 1_000_000,
+            "error_handling.max_recovery_attempts": 0,
+            "storage.catalogue_path": str(catalogue),
+            "performance.enable_data_compression": compression,
+        },
+    )
+    # Imported here: the module builds its default definitions on import, from the test's config folder.
+    defs = importlib.import_module("ggufsync_assets.definitions").build_definitions(resource)
+    keys = all_keys()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def(SYNC_JOB).execute_in_process(
+            instance=instance, tags=range_tags(keys[-2], keys[-1])
+        )
+    assert result.success
+    # An empty Hub leaves only this run's sync_runs row to export.
+    assert codecs(catalogue.parent / "exports" / "sync_runs.parquet") == {codec}
+
+
+# ----- memory limit ----------------------------------------------------------------------------------
+
+
+def test_memory_limit_mb_reaches_duckdb(tmp_path: Path) -> None:
+    with CatalogueStore(tmp_path / "catalogue.duckdb", memory_limit_mb=512).writer() as writer:
+        assert_megabytes(memory_limit_bytes(writer.con), 512)
+
+
+def test_without_a_memory_limit_duckdb_keeps_its_default(tmp_path: Path) -> None:
+    with duckdb.connect(":memory:") as fresh:
+        default = memory_limit_bytes(fresh)
+    with CatalogueStore(tmp_path / "catalogue.duckdb").writer() as writer:
+        assert memory_limit_bytes(writer.con) == default
+
+
+def test_performance_memory_limit_mb_reaches_the_catalogue_writer(config_dir: Path, tmp_path: Path) -> None:
+    resource = settings_resource(
+        config_dir,
+        **{"performance.memory_limit_mb": 256, "storage.catalogue_path": str(tmp_path / "catalogue.duckdb")},
+    )
+    with CatalogueResource(settings=resource).store().writer() as writer:
+        assert_megabytes(memory_limit_bytes(writer.con), 256)
