@@ -75,7 +75,10 @@ class Notifier:
         Returns the channels that took the alert."""
         if not self.wanted(alert):
             return []
-        alert = Alert(alert.kind, redact_text(alert.title), redact_text(alert.details), alert.run_id)
+        secrets = self._secrets()
+        alert = Alert(
+            alert.kind, redact_text(alert.title, secrets), redact_text(alert.details, secrets), alert.run_id
+        )
         delivered = []
         for channel in self.settings.monitoring.alert_channels:
             try:
@@ -85,10 +88,19 @@ class Notifier:
                     AlertChannel.GITHUB: self._github,
                 }[channel](alert)
             except (httpx.HTTPError, OSError, ValueError) as exc:
-                log.warning("alert channel %s failed: %s", channel.value, redact_text(str(exc)))
+                log.warning("alert channel %s failed: %s", channel.value, redact_text(str(exc), secrets))
                 continue
             delivered.append(channel.value)
         return delivered
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Every secret an alert could carry by accident: the Hub token and the channels' own."""
+        found = (
+            self.settings.token_value(),
+            self.environ.get("GITHUB_TOKEN"),
+            self.environ.get(SECRET_VARIABLE),
+        )
+        return tuple(s for s in found if s)
 
     def _log(self, alert: Alert) -> None:
         log.error("[%s] %s: %s", alert.kind.value, alert.title, alert.details)

@@ -345,7 +345,7 @@ class CatalogueStore:
         con = _connect_when_free(self.working)
         try:
             if self.memory_limit_mb:
-                con.execute(f"SET memory_limit = '{int(self.memory_limit_mb)}MB'")
+                con.execute(f"SET memory_limit = '{int(self.memory_limit_mb)}MiB'")
             ensure_schema(con)
             yield CatalogueWriter(con, self.chunk_size)
             con.execute("CHECKPOINT")

@@ -82,9 +82,9 @@ def _sync_step(
         message = redact_text(f"{step}: {type(exc).__name__}: {exc}")
         with store.writer() as writer:
             writer.ensure_run(
-                context.run_id, mode=context.run.tags.get(MODE_TAG, "manual"), started_at=_now()
+                context.run.run_id, mode=context.run.tags.get(MODE_TAG, "manual"), started_at=_now()
             )
-            writer.finish_run(context.run_id, status="failed", finished_at=_now(), error=message)
+            writer.finish_run(context.run.run_id, status="failed", finished_at=_now(), error=message)
         if not settings.error_handling.preserve_data_on_failure:
             store.publish()
         raise
@@ -165,7 +165,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 
         async def work(client: HubClient, writer: CatalogueWriter) -> ListingResult:
             writer.ensure_run(
-                context.run_id,
+                context.run.run_id,
                 mode=context.run.tags.get(MODE_TAG, "manual"),
                 started_at=now,
                 partition_start=first,
@@ -173,10 +173,10 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 complete_pass=is_complete(first, last),
             )
             result = await list_window(
-                client, writer, config, window_of(first, last), run_id=context.run_id, now=now
+                client, writer, config, window_of(first, last), run_id=context.run.run_id, now=now
             )
             writer.finish_run(
-                context.run_id,
+                context.run.run_id,
                 status="running",
                 api_requests=client.stats.requests,
                 repos_listed=result.listed,
@@ -212,10 +212,10 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 
         async def work(client: HubClient, writer: CatalogueWriter) -> FilesResult:
             result = await refresh_files(
-                client, writer, config, window_of(first, last), run_id=context.run_id, now=_now()
+                client, writer, config, window_of(first, last), run_id=context.run.run_id, now=_now()
             )
             writer.add_run_counts(
-                context.run_id,
+                context.run.run_id,
                 api_requests=client.stats.requests,
                 repos_refreshed=result.refreshed,
                 rejects=result.rejected,
@@ -263,14 +263,14 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         configure_logging(config)
         with _sync_step(context, store, config, "catalogue"):
             with store.writer() as writer:
-                run = writer.run(context.run_id)
+                run = writer.run(context.run.run_id)
                 removed = 0
                 if run is not None and run["complete_pass"]:
                     removed = writer.mark_removed(
-                        seen_since=run["started_at"], run_id=context.run_id, now=_now()
+                        seen_since=run["started_at"], run_id=context.run.run_id, now=_now()
                     )
                 writer.finish_run(
-                    context.run_id, status="succeeded", finished_at=_now(), repos_removed=removed
+                    context.run.run_id, status="succeeded", finished_at=_now(), repos_removed=removed
                 )
                 totals = writer.totals()
             store.publish()

@@ -8,12 +8,12 @@ import dagster as dg
 
 from ggufsync_assets.defs.assets import GROUP, MODE_TAG
 from ggufsync_assets.defs.history import SYNC_TAG
-from ggufsync_assets.defs.partitions import DAILY, all_keys, keys_for_hours, range_tags
+from ggufsync_assets.defs.partitions import all_keys, keys_for_hours, range_tags
 from ggufsync_assets.settings import Settings, SyncMode
 
 SYNC_JOB = "ggufsync_sync"
 
-sync_job = dg.define_asset_job(SYNC_JOB, selection=dg.AssetSelection.groups(GROUP), partitions_def=DAILY)
+sync_job = dg.define_asset_job(SYNC_JOB, selection=dg.AssetSelection.groups(GROUP))
 
 
 def sync_tags(settings: Settings, mode: SyncMode, now: datetime) -> dict[str, str]:

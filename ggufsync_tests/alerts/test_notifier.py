@@ -287,3 +287,14 @@ def test_a_token_in_the_details_is_redacted_in_every_channel(
     for text in sent:
         assert HF_TOKEN not in text
         assert "****" in text
+
+
+def test_the_channels_own_secrets_are_redacted_from_alerts(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(monitoring={"enable_alerts": True, "alert_channels": ["log"]})
+    notifier = Notifier(
+        settings, environ={"GITHUB_TOKEN": "ghp_plainsecret", "GGUFSYNC_WEBHOOK_SECRET": "s3cret-key"}
+    )
+    caplog.set_level(logging.ERROR, logger="ggufsync.alerts")
+    notifier.send(Alert(AlertKind.CRITICAL, "leak ghp_plainsecret", "and s3cret-key too"))
+    assert "ghp_plainsecret" not in caplog.text
+    assert "s3cret-key" not in caplog.text
