@@ -4,6 +4,7 @@ Blocking ERROR checks sit on the partitioned assets, upstream of gguf_catalogue,
 stops the run before anything is published. Checks read the working catalogue the run wrote.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -20,13 +21,37 @@ def _query(catalogue: CatalogueResource, sql: str, params: list[Any] | None = No
         return writer.con.sql(sql, params=params or []).fetchall()
 
 
+def _blocking(
+    context: dg.AssetCheckExecutionContext,
+    catalogue: CatalogueResource,
+    check: str,
+    result: dg.AssetCheckResult,
+) -> dg.AssetCheckResult:
+    """A failing blocking check ends the sync like a failing step: its sync_runs row says failed,
+    and what was written is published only if error_handling.preserve_data_on_failure is off."""
+    if not result.passed:
+        store = catalogue.store()
+        with store.writer() as writer:
+            writer.finish_run(
+                context.run.run_id,
+                status="failed",
+                finished_at=datetime.now(UTC),
+                error=f"blocking check {check} failed",
+            )
+        if not catalogue.settings.load().error_handling.preserve_data_on_failure:
+            store.publish()
+    return result
+
+
 def build_checks(
     settings: Settings, assets: dict[str, dg.AssetsDefinition]
 ) -> list[dg.AssetChecksDefinition]:
     minimum = settings.validation.min_completeness_score
 
     @dg.asset_check(asset=assets["gguf_model_completeness"], blocking=True)
-    def completeness_meets_minimum(catalogue: CatalogueResource) -> dg.AssetCheckResult:
+    def completeness_meets_minimum(
+        context: dg.AssetCheckExecutionContext, catalogue: CatalogueResource
+    ) -> dg.AssetCheckResult:
         """Mean completeness of the repos in the catalogue is at least validation.min_completeness_score."""
         [(mean, below, repos)] = _query(
             catalogue,
@@ -35,19 +60,26 @@ def build_checks(
             [minimum],
         )
         passed = repos == 0 or (mean is not None and mean >= minimum)
-        return dg.AssetCheckResult(
-            passed=passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "mean_completeness": mean,
-                "minimum": minimum,
-                "repos_below_minimum": below,
-                "repos": repos,
-            },
+        return _blocking(
+            context,
+            catalogue,
+            "completeness_meets_minimum",
+            dg.AssetCheckResult(
+                passed=passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "mean_completeness": mean,
+                    "minimum": minimum,
+                    "repos_below_minimum": below,
+                    "repos": repos,
+                },
+            ),
         )
 
     @dg.asset_check(asset=assets["gguf_model_listing"], blocking=True)
-    def no_duplicate_keys(catalogue: CatalogueResource) -> dg.AssetCheckResult:
+    def no_duplicate_keys(
+        context: dg.AssetCheckExecutionContext, catalogue: CatalogueResource
+    ) -> dg.AssetCheckResult:
         """One row per repo (the Hub treats ids case-insensitively) and per file path in a repo."""
         [(repos, files)] = _query(
             catalogue,
@@ -57,10 +89,15 @@ def build_checks(
                    (SELECT count(*) FROM (SELECT repo_id, path FROM model_files GROUP BY 1, 2 HAVING count(*) > 1))
             """,
         )
-        return dg.AssetCheckResult(
-            passed=repos == 0 and files == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"duplicate_repo_ids": repos, "duplicate_file_paths": files},
+        return _blocking(
+            context,
+            catalogue,
+            "no_duplicate_keys",
+            dg.AssetCheckResult(
+                passed=repos == 0 and files == 0,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"duplicate_repo_ids": repos, "duplicate_file_paths": files},
+            ),
         )
 
     @dg.asset_check(asset=assets["gguf_model_listing"])
@@ -125,10 +162,15 @@ def build_checks(
                 """,
                 [context.run.run_id],
             )
-            return dg.AssetCheckResult(
-                passed=failed == 0 and sizeless == 0,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"files_checked": checked, "bad_magic": failed, "without_size": sizeless},
+            return _blocking(
+                context,
+                catalogue,
+                "files_verified",
+                dg.AssetCheckResult(
+                    passed=failed == 0 and sizeless == 0,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={"files_checked": checked, "bad_magic": failed, "without_size": sizeless},
+                ),
             )
 
         checks.append(files_verified)

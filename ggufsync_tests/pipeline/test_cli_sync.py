@@ -1,0 +1,328 @@
+"""`ggufsync sync` and `dagster definitions validate` as a user runs them, on a persistent Dagster
+instance (DAGSTER_HOME in a temporary folder) with settings from the environment.
+
+The simulator runs in the test process; `ggufsync` subprocesses reach it over loopback. Syncs here
+are incremental: the simulator gets a few repos created a moment ago, inside the window.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ggufsync_assets.cli.main import main
+from ggufsync_assets.hubsim import HubSimulator
+from ggufsync_assets.settings import load_settings
+from ggufsync_tests.pipeline.conftest import (
+    CDN_HOST,
+    LISTING_PATH,
+    REPO_ROOT,
+    clean_environment,
+    copy_config,
+    gguf_repos,
+    rows_of,
+    start_simulator,
+)
+
+REPOS = 40
+SEED = 47
+FRESH = tuple(f"fresh-publisher/Fresh-{letter}-GGUF" for letter in "ABC")
+GGUFSYNC = Path(sys.executable).with_name("ggufsync")
+RATE = 500
+ENVIRONMENTS = ("development", "staging", "production")
+SUBPROCESS_TIMEOUT = 240
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One user's setup: a Dagster home, a config folder, a catalogue, and the environment naming them."""
+
+    home: Path
+    config_dir: Path
+    catalogue: Path
+    variables: dict[str, str]
+
+    def run_ids(self) -> dict[str, dg.DagsterRunStatus]:
+        if not (self.home / "dagster.yaml").exists():
+            return {}
+        with dg.DagsterInstance.from_config(str(self.home)) as instance:
+            return {run.run_id: run.status for run in instance.get_runs()}
+
+
+def make_setup(sim: HubSimulator, folder: Path) -> Setup:
+    catalogue = folder / "data" / "catalogue.duckdb"
+    variables = {
+        "DAGSTER_HOME": str(folder / "dagster_home"),
+        "GGUFSYNC_CONFIG_DIR": str(copy_config(folder / "config")),
+        "HF_ENDPOINT": sim.url,
+        "HF_HOME": str(folder / "hf_home"),
+        "GGUFSYNC_SECURITY__ALLOWED_DOMAINS": json.dumps([CDN_HOST]),
+        "GGUFSYNC_RATE_LIMITING__REQUESTS_PER_SECOND": str(RATE),
+        "GGUFSYNC_RATE_LIMITING__REQUESTS_PER_HOUR": "10000000",
+        "GGUFSYNC_STORAGE__CATALOGUE_PATH": str(catalogue),
+        "GGUFSYNC_LOG_LEVEL": "WARNING",
+        "GGUFSYNC_DEBUG_MODE": "false",
+    }
+    return Setup(folder / "dagster_home", folder / "config", catalogue, variables)
+
+
+@pytest.fixture(scope="module")
+def sim(module_environment: Path) -> Iterator[HubSimulator]:
+    simulator = start_simulator(REPOS, SEED)
+    for repo_id in FRESH:
+        simulator.add(repo_id, tags=("gguf", "text-generation"))
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+def in_window(sim: HubSimulator, setup: Setup) -> dict[str, str]:
+    """repo_id -> sha of the GGUF repos an incremental sync's partitions cover: those modified since
+    midnight (UTC) of the day incremental_window_hours ago."""
+    settings = load_settings(directory=setup.config_dir, use_environment=False).settings
+    since = datetime.now(UTC) - timedelta(hours=settings.sync_behavior.incremental_window_hours)
+    first_day = since.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        repo_id: repo.sha
+        for repo_id, repo in gguf_repos(sim, settings.discovery.authors).items()
+        if repo.last_modified >= first_day
+    }
+
+
+# ----- two syncs at once ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="module")
+def shared(sim: HubSimulator, tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    return make_setup(sim, tmp_path_factory.mktemp("shared"))
+
+
+def started_together(setup: Setup, arguments: list[str], count: int) -> list[Finished]:
+    """`count` `ggufsync` processes started at once with the setup's environment, run to the end."""
+    processes = [
+        subprocess.Popen(
+            [str(GGUFSYNC), *arguments],
+            cwd=setup.home.parent,
+            env=clean_environment(**setup.variables),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    finished = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=SUBPROCESS_TIMEOUT)
+        finished.append(Finished(process.returncode, stdout, stderr))
+    return finished
+
+
+@dataclass(frozen=True)
+class ConcurrentSyncs:
+    processes: list[Finished]
+    in_window: dict[str, str]
+    """repo_id -> sha of the GGUF repos in the syncs' window, as the Hub had them."""
+
+
+@pytest.fixture(scope="module")
+def concurrent_syncs(shared: Setup, sim: HubSimulator) -> ConcurrentSyncs:
+    """Two `ggufsync sync --mode incremental` started together on one home, config and catalogue."""
+    finished = started_together(shared, ["sync", "--mode", "incremental"], 2)
+    return ConcurrentSyncs(finished, in_window(sim, shared))
+
+
+def test_two_concurrent_incremental_syncs_both_exit_0(concurrent_syncs: ConcurrentSyncs) -> None:
+    for process in concurrent_syncs.processes:
+        assert process.returncode == 0, process.stderr[-3000:]
+        assert "incremental sync done" in process.stdout
+
+
+def test_two_concurrent_syncs_both_succeed_in_sync_runs_and_in_dagster(
+    concurrent_syncs: ConcurrentSyncs, shared: Setup
+) -> None:
+    runs = rows_of(shared.catalogue, "SELECT run_id, mode, status, complete_pass FROM sync_runs")
+    assert len(runs) == 2
+    assert {(mode, status, complete) for _, mode, status, complete in runs} == {
+        ("incremental", "succeeded", False)
+    }
+    statuses = shared.run_ids()
+    assert set(statuses) == {run_id for run_id, *_ in runs}
+    assert set(statuses.values()) == {dg.DagsterRunStatus.SUCCESS}
+
+
+def test_two_concurrent_syncs_catalogue_each_repo_in_the_window_once(
+    concurrent_syncs: ConcurrentSyncs, shared: Setup
+) -> None:
+    expected = concurrent_syncs.in_window
+    assert set(FRESH) <= set(expected)
+    history = rows_of(shared.catalogue, "SELECT repo_id, change, new_sha FROM model_history")
+    assert sorted(history) == sorted((repo_id, "added", sha) for repo_id, sha in expected.items())
+    [(new,)] = rows_of(shared.catalogue, "SELECT sum(repos_new) FROM sync_runs")
+    assert new == len(expected)  # whichever sync ran second found the first one's work
+
+
+# ----- dry runs ---------------------------------------------------------------------------------
+
+
+def dry_run(setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+    """`ggufsync sync --dry-run` in this process, with the setup's environment."""
+    for name, value in setup.variables.items():
+        monkeypatch.setenv(name, value)
+    code = main(["sync", "--dry-run"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out
+
+
+PLAN_LINES = {
+    "refresh": re.compile(r"^  repos to refresh:\s+(\d+)$", re.MULTILINE),
+    "requests": re.compile(r"^  requests needed:\s+(\d+) \((\d+) listing, (\d+) detail\)$", re.MULTILINE),
+    "time": re.compile(r"^  time at the configured rates: (\d+) s$", re.MULTILINE),
+}
+
+
+def plan_numbers(output: str) -> tuple[int, int, int, int, int]:
+    """(repos to refresh, requests, listing requests, detail requests, seconds) from a printed plan."""
+
+    def numbers(line: str) -> list[int]:
+        match = PLAN_LINES[line].search(output)
+        assert match is not None, output
+        return [int(group) for group in match.groups()]
+
+    [refresh], [total, listing, detail], [seconds] = numbers("refresh"), numbers("requests"), numbers("time")
+    return refresh, total, listing, detail, seconds
+
+
+def test_a_first_dry_run_prints_the_plan_and_writes_nothing(
+    sim: HubSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup = make_setup(sim, tmp_path)
+    sim.clear_requests()
+
+    output = dry_run(setup, monkeypatch, capsys)
+
+    listing_requests = sum(1 for r in sim.requests if r.path == LISTING_PATH)
+    assert all(r.path == LISTING_PATH for r in sim.requests)  # a plan only lists
+    expected = in_window(sim, setup)
+    assert set(FRESH) <= expected.keys()
+    refresh, total, listing, detail, seconds = plan_numbers(output)
+    assert "dry run: nothing was written" in output
+    assert refresh == len(expected)
+    assert all(f"    {repo_id}\n" in output for repo_id in FRESH)
+    assert (listing, detail, total) == (listing_requests, len(expected), listing_requests + len(expected))
+    assert seconds == round(total / RATE)
+    assert not setup.catalogue.parent.exists()
+    assert setup.run_ids() == {}
+
+
+def test_a_dry_run_after_syncs_plans_the_changed_repo_and_changes_nothing(
+    concurrent_syncs: ConcurrentSyncs,
+    shared: Setup,
+    sim: HubSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files = {p: p.read_bytes() for p in sorted(shared.catalogue.parent.rglob("*")) if p.is_file()}
+    runs = shared.run_ids()
+    edited = sim.edit(FRESH[1])
+
+    output = dry_run(shared, monkeypatch, capsys)
+
+    refresh, *_ = plan_numbers(output)
+    assert refresh == 1
+    assert "(0 new, 1 changed," in output
+    assert f"    {edited.id}\n" in output
+    assert {p: p.read_bytes() for p in sorted(shared.catalogue.parent.rglob("*")) if p.is_file()} == files
+    assert shared.run_ids() == runs
+
+
+def test_commands_started_together_on_a_new_dagster_home_leave_it_usable(
+    sim: HubSimulator, tmp_path: Path
+) -> None:
+    # Opening an instance creates its SQLite storages; processes doing that at once must not stamp
+    # two schema versions, or no later command can open the home.
+    setup = make_setup(sim, tmp_path)
+
+    finished = started_together(setup, ["sync", "--dry-run"], 3)
+
+    assert [p.returncode for p in finished] == [0, 0, 0], [p.stderr[-2000:] for p in finished]
+    assert setup.run_ids() == {}
+
+
+# ----- the code location ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def validations(module_environment: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Finished]:
+    """`dagster definitions validate -w workspace.yaml` for each shipped environment, and for a
+    config folder with a broken value; all run at once (each loads Dagster for seconds)."""
+    folder = tmp_path_factory.mktemp("validate")
+    shipped = copy_config(folder / "shipped")
+    broken = copy_config(folder / "broken")
+    staging = broken / "sync-config-staging.yaml"
+    staging.write_text(
+        staging.read_text().replace("min_completeness_score: 0.92", "min_completeness_score: 7")
+    )
+    cases = {name: (shipped, name) for name in ENVIRONMENTS} | {"broken": (broken, "staging")}
+    processes = {}
+    for name, (config_dir, environment) in cases.items():
+        variables = clean_environment(
+            DAGSTER_HOME=str(folder / f"home-{name}"),
+            GGUFSYNC_CONFIG_DIR=str(config_dir),
+            HF_HOME=str(folder / "hf_home"),
+            SYNC_ENVIRONMENT=environment,
+        )
+        (folder / f"home-{name}").mkdir()
+        processes[name] = subprocess.Popen(
+            [str(GGUFSYNC.with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],
+            cwd=REPO_ROOT,
+            env=variables,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    results = {}
+    for name, process in processes.items():
+        stdout, stderr = process.communicate(timeout=SUBPROCESS_TIMEOUT)
+        results[name] = Finished(process.returncode, stdout, stderr)
+    return results
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_code_location_validates_for_every_shipped_environment(
+    validations: dict[str, Finished], environment: str
+) -> None:
+    result = validations[environment]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful for code location ggufsync" in result.stdout + result.stderr
+
+
+def test_the_code_location_fails_validation_with_a_clear_message_on_a_broken_config(
+    validations: dict[str, Finished],
+) -> None:
+    result = validations["broken"]
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "invalid ggufsync configuration" in output
+    assert "sync-config-staging.yaml: validation.min_completeness_score = 7" in output
+    assert "less than or equal to 1" in output

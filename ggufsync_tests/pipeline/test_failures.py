@@ -1,0 +1,162 @@
+"""Syncs that go wrong: a blocking check that fails, and broken records from the Hub.
+
+Incremental syncs keep these cheap; the simulator gets a few repos created a moment ago, so the
+incremental window holds them (one with no card and no GGUF summary, an incomplete entry). Listing
+pages of two records put only those fresh repos in the first pages of the gguf tag listing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ggufsync_assets.hubsim import HubSimulator
+from ggufsync_assets.settings import SyncMode
+from ggufsync_tests.pipeline.conftest import Pipeline, SyncRun, rows_of, start_simulator
+
+REPOS = 30
+SEED = 31
+FRESH = tuple(f"fresh-publisher/Fresh-{letter}-GGUF" for letter in "ABCDE")
+BARE = "fresh-publisher/Bare-GGUF"
+ATTAINABLE = {"validation.min_completeness_score": 0.5}
+"""The bare repo drags the window's mean completeness below the shipped minimum of 0.9."""
+PAGE_SIZE = 2
+IMPOSSIBLE = {"validation.min_completeness_score": 1.0}
+
+
+@pytest.fixture(scope="module")
+def sim(module_environment: Path) -> Iterator[HubSimulator]:
+    simulator = start_simulator(REPOS, SEED, max_page_size=PAGE_SIZE)
+    for repo_id in FRESH:
+        simulator.add(repo_id, tags=("gguf", "text-generation"))
+    simulator.add(BARE, tags=("gguf",), card_data=None, gguf=None)
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+@pytest.fixture(scope="module")
+def instance(module_environment: Path) -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.ephemeral() as ephemeral:
+        yield ephemeral
+
+
+@pytest.fixture
+def pipeline(sim: HubSimulator, instance: dg.DagsterInstance, tmp_path: Path) -> Pipeline:
+    return Pipeline(sim, tmp_path, instance, **ATTAINABLE)
+
+
+def failed_steps(run: SyncRun) -> set[str]:
+    return {e.step_key for e in run.result.all_events if e.is_step_failure and e.step_key}
+
+
+# ----- a failing blocking check -----------------------------------------------------------------
+
+
+@pytest.fixture
+def failed_first_sync(pipeline: Pipeline) -> SyncRun:
+    return pipeline.sync(SyncMode.INCREMENTAL, **IMPOSSIBLE)
+
+
+def test_a_failing_completeness_check_fails_the_run(failed_first_sync: SyncRun) -> None:
+    assert not failed_first_sync.success
+    assert failed_first_sync.check_results()["completeness_meets_minimum"] is False
+    assert failed_steps(failed_first_sync) == {"gguf_model_completeness_completeness_meets_minimum"}
+
+
+def test_a_failing_blocking_check_stops_the_run_before_gguf_catalogue(failed_first_sync: SyncRun) -> None:
+    executed = failed_first_sync.executed_steps()
+    assert {"gguf_model_listing", "gguf_model_files", "gguf_model_completeness"} <= executed
+    assert "gguf_catalogue" not in executed
+    assert failed_first_sync.result.asset_materializations_for_node("gguf_catalogue") == []
+
+
+def test_a_first_sync_failing_a_check_publishes_nothing(
+    failed_first_sync: SyncRun, pipeline: Pipeline
+) -> None:
+    assert failed_first_sync.snapshot is None
+    assert not pipeline.catalogue.exists()
+    assert not (pipeline.catalogue.parent / "exports").exists()
+
+
+def test_a_sync_failing_a_check_is_recorded_as_failed_in_sync_runs(
+    failed_first_sync: SyncRun, pipeline: Pipeline
+) -> None:
+    # The run's row lives in the working file (nothing was published); the next sync carries it on.
+    [(status, error, finished)] = rows_of(
+        pipeline.store.working,
+        "SELECT status, error, finished_at IS NOT NULL FROM sync_runs WHERE run_id = ?",
+        failed_first_sync.run_id,
+    )
+    assert (status, finished) == ("failed", True)
+    assert "completeness_meets_minimum" in error
+
+
+def test_a_failing_check_leaves_the_published_catalogue_unchanged(pipeline: Pipeline) -> None:
+    good = pipeline.sync(SyncMode.INCREMENTAL)
+    assert good.success
+    published = pipeline.catalogue.read_bytes()
+    exports = {p.name: p.read_bytes() for p in (pipeline.catalogue.parent / "exports").iterdir()}
+    pipeline.sim.edit(FRESH[0])
+
+    failed = pipeline.sync(SyncMode.INCREMENTAL, **IMPOSSIBLE)
+
+    assert not failed.success
+    assert pipeline.catalogue.read_bytes() == published
+    assert {p.name: p.read_bytes() for p in (pipeline.catalogue.parent / "exports").iterdir()} == exports
+    assert rows_of(pipeline.catalogue, "SELECT run_id, status FROM sync_runs") == [(good.run_id, "succeeded")]
+
+
+def test_without_preserve_data_on_failure_a_failing_check_publishes_what_was_written(
+    pipeline: Pipeline,
+) -> None:
+    failed = pipeline.sync(
+        SyncMode.INCREMENTAL, **IMPOSSIBLE, **{"error_handling.preserve_data_on_failure": False}
+    )
+
+    assert not failed.success
+    assert failed.rows("SELECT run_id, status FROM sync_runs") == [(failed.run_id, "failed")]
+    assert set(FRESH) | {BARE} <= {r for (r,) in failed.rows("SELECT repo_id FROM models")}
+
+
+# ----- broken records ---------------------------------------------------------------------------
+
+
+def test_malformed_listing_records_are_rejected_with_a_reason_and_the_run_succeeds(
+    pipeline: Pipeline,
+) -> None:
+    # One record broken in each of the first three listing pages: three of the fresh repos.
+    pipeline.sim.faults.script("malformed", count=3, path_prefix="/api/models")
+
+    run = pipeline.sync(SyncMode.INCREMENTAL)
+
+    assert run.success
+    rejected = run.rows("SELECT run_id, stage, reason, record FROM rejected_records")
+    assert len(rejected) == 3
+    for run_id, stage, reason, record in rejected:
+        assert (run_id, stage) == (run.run_id, "listing")
+        assert reason.startswith(("id:", "lastModified:")), reason
+        assert json.loads(record)["_id"]
+    assert run.rows("SELECT rejects, status FROM sync_runs") == [(3, "succeeded")]
+    assert run.metadata("gguf_model_listing")["rejected"] == 3
+    assert {name for name, passed in run.check_results().items() if not passed} <= {"rejects_below_bound"}
+
+
+def test_malformed_records_make_up_nothing_in_the_catalogue(pipeline: Pipeline) -> None:
+    pipeline.sim.faults.script("malformed", count=3, path_prefix="/api/models")
+
+    run = pipeline.sync(SyncMode.INCREMENTAL)
+
+    [(first_day,)] = run.rows("SELECT partition_start FROM sync_runs")
+    window_start = datetime.strptime(first_day, "%Y-%m-%d").replace(tzinfo=UTC)
+    in_window = {r.id: r.sha for r in run.truth.values() if r.last_modified >= window_start}
+    catalogued = dict(run.rows("SELECT repo_id, sha FROM models"))
+    assert set(FRESH) | {BARE} <= set(in_window)
+    # Nothing made up, nothing lost: the name search lists the repos whose tag listing broke.
+    assert catalogued == in_window
