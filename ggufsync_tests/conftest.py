@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from ggufsync_tests.alerts import Receiver, running_receiver
 
 pytest_plugins = ["ggufsync_tests.hub_fixtures"]
 
@@ -22,3 +25,20 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     # A test that forgets to ask for a config folder fails loudly instead of touching the repository's.
     monkeypatch.setenv("GGUFSYNC_CONFIG_DIR", str(tmp_path / "no-config-folder-requested"))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture
+def bare_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config folder whose active file holds only `environment: development` (all else default)."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "sync-config.yaml").write_text("environment: development\n")
+    monkeypatch.setenv("GGUFSYNC_CONFIG_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A loopback HTTP server that records what it is sent (a webhook, GitHub, or an empty Hub)."""
+    with running_receiver() as server:
+        yield server

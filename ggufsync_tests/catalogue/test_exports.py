@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from ggufsync_assets.catalogue.store import EXPORTED_TABLES, CatalogueStore
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import all_keys, range_tags
 from ggufsync_assets.defs.resources import CatalogueResource, SettingsResource
-from ggufsync_tests.alerts import Receiver, running_receiver
+from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import SYNC_1, gguf, model, models, put_files
 
 UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
@@ -97,34 +96,19 @@ def test_exporting_again_replaces_the_files(store: CatalogueStore) -> None:
 # ----- the setting, through a sync run --------------------------------------------------------------
 
 
-@pytest.fixture
-def empty_hub() -> Iterator[Receiver]:
-    with running_receiver() as server:
-        yield server
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir()
-    (folder / "sync-config.yaml").write_text("environment: development\n")
-    monkeypatch.setenv("GGUFSYNC_CONFIG_DIR", str(folder))
-    return folder
-
-
 def settings_resource(config_dir: Path, **overrides: Any) -> SettingsResource:
     return SettingsResource(config_dir=str(config_dir), overrides_json=json.dumps(overrides))
 
 
 @pytest.mark.parametrize(("compression", "codec"), [(True, "ZSTD"), (False, "UNCOMPRESSED")])
 def test_a_sync_exports_with_the_codec_performance_enable_data_compression_picks(
-    empty_hub: Receiver, config_dir: Path, tmp_path: Path, compression: bool, codec: str
+    receiver: Receiver, bare_config_dir: Path, tmp_path: Path, compression: bool, codec: str
 ) -> None:
     catalogue = tmp_path / "data" / "catalogue.duckdb"
     resource = settings_resource(
-        config_dir,
+        bare_config_dir,
         **{
-            "hub.endpoint": empty_hub.url,
+            "hub.endpoint": receiver.url,
             "rate_limiting.requests_per_second": 1000,
             "rate_limiting.requests_per_hour": 1_000_000,
             "error_handling.max_recovery_attempts": 0,
@@ -159,9 +143,11 @@ def test_without_a_memory_limit_duckdb_keeps_its_default(tmp_path: Path) -> None
         assert memory_limit_bytes(writer.con) == default
 
 
-def test_performance_memory_limit_mb_reaches_the_catalogue_writer(config_dir: Path, tmp_path: Path) -> None:
+def test_performance_memory_limit_mb_reaches_the_catalogue_writer(
+    bare_config_dir: Path, tmp_path: Path
+) -> None:
     resource = settings_resource(
-        config_dir,
+        bare_config_dir,
         **{"performance.memory_limit_mb": 256, "storage.catalogue_path": str(tmp_path / "catalogue.duckdb")},
     )
     with CatalogueResource(settings=resource).store().writer() as writer:

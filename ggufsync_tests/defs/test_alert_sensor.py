@@ -23,26 +23,11 @@ from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import all_keys, range_tags
 from ggufsync_assets.defs.resources import SettingsResource
-from ggufsync_tests.alerts import Receiver, running_receiver
+from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import model, models
 
 SENSOR = "sync_failure_alert"
 HOOK = "/hooks/ggufsync"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as server:
-        yield server
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir()
-    (folder / "sync-config.yaml").write_text("environment: development\n")
-    monkeypatch.setenv("GGUFSYNC_CONFIG_DIR", str(folder))
-    return folder
 
 
 @pytest.fixture
@@ -118,10 +103,10 @@ def alerts(receiver: Receiver) -> list[dict[str, Any]]:
 
 
 def test_a_sync_run_that_fails_sends_a_failure_alert(
-    receiver: Receiver, config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
+    receiver: Receiver, bare_config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
 ) -> None:
     receiver.get_status = 500  # the Hub is down: listing fails
-    defs = build(resource(config_dir, receiver, catalogue_path))
+    defs = build(resource(bare_config_dir, receiver, catalogue_path))
     result = run_last_two_days(defs, instance)
     assert not result.success
     assert alerts(receiver) == []  # the run itself sends nothing; the sensor does
@@ -134,10 +119,10 @@ def test_a_sync_run_that_fails_sends_a_failure_alert(
 
 
 def test_a_failed_blocking_check_also_sends_a_critical_alert(
-    receiver: Receiver, config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
+    receiver: Receiver, bare_config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
 ) -> None:
     seed_incomplete_repo(catalogue_path)
-    defs = build(resource(config_dir, receiver, catalogue_path))
+    defs = build(resource(bare_config_dir, receiver, catalogue_path))
     result = run_last_two_days(defs, instance)
     assert not result.success
     evaluate_sensor(defs, instance, result)
@@ -150,12 +135,12 @@ def test_a_failed_blocking_check_also_sends_a_critical_alert(
 
 
 def test_a_run_whose_checks_passed_sends_only_a_failure_alert(
-    receiver: Receiver, config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
+    receiver: Receiver, bare_config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
 ) -> None:
     # Every check before the last step passes; the last step then fails writing its Parquet exports.
     catalogue_path.parent.mkdir(parents=True)
     (catalogue_path.parent / "exports").write_text("a file where the exports folder goes")
-    defs = build(resource(config_dir, receiver, catalogue_path))
+    defs = build(resource(bare_config_dir, receiver, catalogue_path))
     result = run_last_two_days(defs, instance)
     assert not result.success
     evaluations = result.get_asset_check_evaluations()
@@ -168,12 +153,12 @@ def test_a_run_whose_checks_passed_sends_only_a_failure_alert(
 
 
 def test_no_alert_leaves_when_alerts_are_off(
-    receiver: Receiver, config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
+    receiver: Receiver, bare_config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
 ) -> None:
     receiver.get_status = 500
     defs = build(
         resource(
-            config_dir,
+            bare_config_dir,
             receiver,
             catalogue_path,
             **{"monitoring.enable_alerts": False, "notifications.webhook_urls": []},
@@ -187,7 +172,7 @@ def test_no_alert_leaves_when_alerts_are_off(
 
 
 def test_the_alert_sensor_runs_by_default_when_alerts_are_on(
-    receiver: Receiver, config_dir: Path, catalogue_path: Path
+    receiver: Receiver, bare_config_dir: Path, catalogue_path: Path
 ) -> None:
-    sensor = build(resource(config_dir, receiver, catalogue_path)).resolve_sensor_def(SENSOR)
+    sensor = build(resource(bare_config_dir, receiver, catalogue_path)).resolve_sensor_def(SENSOR)
     assert sensor.default_status is dg.DefaultSensorStatus.RUNNING
