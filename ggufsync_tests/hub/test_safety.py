@@ -98,25 +98,25 @@ def test_redirect_hops_are_checked_one_by_one(scripted_server: ScriptedServer) -
 @pytest.mark.parametrize(
     ("url", "allowed"),
     [
-        ("https://huggingface.co/api/models", True),
-        ("https://cdn-lfs.hf.co/repos/x", True),
-        ("https://cas-bridge.xethub.hf.co/x", True),
-        ("https://evilhf.co/x", False),
-        ("https://huggingface.co.evil.example/x", False),
-        ("ftp://huggingface.co/x", False),
+        ("https://hub.example.org/api/models", True),
+        ("https://cdn-lfs.files.example.net/repos/x", True),
+        ("https://cas-bridge.xet.files.example.net/x", True),
+        ("https://evilfiles.example.net/x", False),
+        ("https://hub.example.org.evil.example/x", False),
+        ("ftp://hub.example.org/x", False),
         ("http://127.0.0.1:8000/api/models", True),
     ],
 )
 def test_allowed_domains_cover_subdomains_but_nothing_else(url: str, allowed: bool) -> None:
-    policy = UrlPolicy("http://127.0.0.1:8000", ["huggingface.co", "hf.co"])
+    policy = UrlPolicy("http://127.0.0.1:8000", ["hub.example.org", "files.example.net"])
     assert policy.is_allowed(url) is allowed
 
 
 def test_token_may_only_go_to_the_endpoint_origin() -> None:
-    policy = UrlPolicy("https://huggingface.co", ["huggingface.co", "hf.co"])
-    assert policy.may_carry_token("https://huggingface.co/api/models")
-    assert not policy.may_carry_token("https://cdn-lfs.hf.co/x")
-    assert not policy.may_carry_token("http://huggingface.co/api/models")
+    policy = UrlPolicy("https://hub.example.org", ["hub.example.org", "files.example.net"])
+    assert policy.may_carry_token("https://hub.example.org/api/models")
+    assert not policy.may_carry_token("https://cdn-lfs.files.example.net/x")
+    assert not policy.may_carry_token("http://hub.example.org/api/models")
 
 
 def test_token_never_appears_in_reprs_errors_or_logs(
