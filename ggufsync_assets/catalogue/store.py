@@ -172,10 +172,6 @@ class CatalogueWriter:
 
     # ----- models -----------------------------------------------------------------------
 
-    def known_shas(self) -> dict[str, str | None]:
-        rows = self.con.sql("SELECT repo_id, sha FROM models").fetchall()
-        return dict(rows)
-
     def upsert_models(
         self, frame: pl.DataFrame, *, run_id: str, now: datetime, merge_methods: bool = True
     ) -> UpsertCounts:

@@ -7,8 +7,6 @@ knows about a file from its name alone. Everything here is a pure function of th
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gguf import GGMLQuantizationType, LlamaFileType
@@ -152,32 +150,3 @@ def describe(path: str) -> GgufFileName | None:
         is_mmproj=_MMPROJ_RE.search(stem) is not None,
         imatrix=_IMATRIX_RE.search(stem) is not None,
     )
-
-
-def group_splits(paths: Iterable[str]) -> dict[str, list[str]]:
-    """Logical file -> its parts in split order; an unsplit file is a group of one."""
-    groups: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
-    for path in paths:
-        if (described := describe(path)) is not None:
-            groups[described.logical_file].append((described.split_index or 0, path))
-    return {logical: [path for _, path in sorted(parts)] for logical, parts in groups.items()}
-
-
-def missing_split_parts(paths: Iterable[str]) -> dict[str, list[int]]:
-    """Split sets with parts absent from `paths` -> the missing 1-based indices.
-
-    The expected size is the largest "-of-N" seen, so parts that disagree on N show up as missing.
-    """
-    present: defaultdict[str, set[int]] = defaultdict(set)
-    expected: dict[str, int] = {}
-    for path in paths:
-        described = describe(path)
-        if described is None or described.split_index is None or described.split_count is None:
-            continue
-        present[described.logical_file].add(described.split_index)
-        expected[described.logical_file] = max(expected.get(described.logical_file, 0), described.split_count)
-    missing = {
-        logical: [index for index in range(1, count + 1) if index not in present[logical]]
-        for logical, count in expected.items()
-    }
-    return {logical: indices for logical, indices in missing.items() if indices}

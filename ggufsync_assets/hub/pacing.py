@@ -140,7 +140,3 @@ class RequestPacer:
     def pause(self, seconds: float) -> None:
         """After a 429: nobody sends until the server said it is worth trying again."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-    def budget(self, bucket: str) -> ServerBudget | None:
-        window = self._windows.get(bucket)
-        return window.budget if window else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -279,8 +279,3 @@ def key_paths() -> list[str]:
         else:
             paths.extend(f"{name}.{key}" for key in section.model_fields)
     return paths
-
-
-def defaults_dict() -> dict[str, Any]:
-    """The code defaults as plain YAML-able data."""
-    return Settings().model_dump(mode="json")

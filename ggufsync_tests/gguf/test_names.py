@@ -10,10 +10,8 @@ from hypothesis import strategies as st
 
 from ggufsync_assets.gguf.names import (
     describe,
-    group_splits,
     is_gguf_path,
     label_for_file_type,
-    missing_split_parts,
     quantization_labels,
 )
 
@@ -280,47 +278,3 @@ def test_file_types_map_to_the_labels_used_in_file_names() -> None:
 @pytest.mark.parametrize("file_type", [int(LlamaFileType.GUESSED), 4, 9999, -1])
 def test_unknown_file_types_have_no_label(file_type: int) -> None:
     assert label_for_file_type(file_type) is None
-
-
-REPOSITORY = [
-    "README.md",
-    ".gitattributes",
-    "Model-Q8_0.gguf",
-    "Q4_K_M/Model-Q4_K_M-00003-of-00003.gguf",
-    "Q4_K_M/Model-Q4_K_M-00001-of-00003.gguf",
-    "Q4_K_M/Model-Q4_K_M-00002-of-00003.gguf",
-    "Model-BF16-00002-of-00004.gguf",
-    "Model-BF16-00004-of-00004.gguf",
-    "mmproj-F16.gguf",
-]
-
-
-def test_group_splits_orders_parts_by_index() -> None:
-    assert group_splits(REPOSITORY)["Q4_K_M/Model-Q4_K_M.gguf"] == [
-        "Q4_K_M/Model-Q4_K_M-00001-of-00003.gguf",
-        "Q4_K_M/Model-Q4_K_M-00002-of-00003.gguf",
-        "Q4_K_M/Model-Q4_K_M-00003-of-00003.gguf",
-    ]
-
-
-def test_group_splits_keeps_unsplit_files_as_groups_of_one_and_drops_other_files() -> None:
-    assert set(group_splits(REPOSITORY)) == {
-        "Model-Q8_0.gguf",
-        "Q4_K_M/Model-Q4_K_M.gguf",
-        "Model-BF16.gguf",
-        "mmproj-F16.gguf",
-    }
-    assert group_splits(REPOSITORY)["Model-Q8_0.gguf"] == ["Model-Q8_0.gguf"]
-
-
-def test_missing_split_parts_reports_only_incomplete_sets() -> None:
-    assert missing_split_parts(REPOSITORY) == {"Model-BF16.gguf": [1, 3]}
-
-
-def test_complete_repositories_have_no_missing_parts() -> None:
-    assert missing_split_parts([p for p in REPOSITORY if "BF16" not in p]) == {}
-
-
-def test_parts_that_disagree_on_the_count_are_held_to_the_largest() -> None:
-    paths = ["Model-00001-of-00002.gguf", "Model-00002-of-00002.gguf", "Model-00003-of-00004.gguf"]
-    assert missing_split_parts(paths) == {"Model.gguf": [4]}
