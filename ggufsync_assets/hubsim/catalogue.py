@@ -234,6 +234,21 @@ class Repo:
 
 _K = ("Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K")
 _I = ("IQ4_XS", "IQ4_NL", "IQ3_M")
+# The full k-quant menu of 2023-era publishers (TheBloke, QuantFactory), smallest first.
+_LEGACY = (
+    "Q2_K",
+    "Q3_K_S",
+    "Q3_K_M",
+    "Q3_K_L",
+    "Q4_0",
+    "Q4_K_S",
+    "Q4_K_M",
+    "Q5_0",
+    "Q5_K_S",
+    "Q5_K_M",
+    "Q6_K",
+    "Q8_0",
+)
 _GB = 1_000_000_000
 
 PUBLISHERS: dict[str, tuple[float, Style]] = {
@@ -311,20 +326,7 @@ PUBLISHERS: dict[str, tuple[float, Style]] = {
     "TheBloke": (
         0.05,
         Style(
-            (
-                "Q2_K",
-                "Q3_K_S",
-                "Q3_K_M",
-                "Q3_K_L",
-                "Q4_0",
-                "Q4_K_S",
-                "Q4_K_M",
-                "Q5_0",
-                "Q5_K_S",
-                "Q5_K_M",
-                "Q6_K",
-                "Q8_0",
-            ),
+            _LEGACY,
             0.95,
             "lower-dot",
             "split",
@@ -380,20 +382,7 @@ PUBLISHERS: dict[str, tuple[float, Style]] = {
     "QuantFactory": (
         0.05,
         Style(
-            (
-                "Q2_K",
-                "Q3_K_S",
-                "Q3_K_M",
-                "Q3_K_L",
-                "Q4_0",
-                "Q4_K_S",
-                "Q4_K_M",
-                "Q5_0",
-                "Q5_K_S",
-                "Q5_K_M",
-                "Q6_K",
-                "Q8_0",
-            ),
+            _LEGACY,
             0.95,
             "dot",
             "split",

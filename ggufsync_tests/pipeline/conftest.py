@@ -9,6 +9,7 @@ state one sync left behind even after later syncs have run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -231,3 +232,16 @@ class Pipeline:
             snapshot.parent.mkdir(exist_ok=True)
             shutil.copyfile(self.catalogue, snapshot)
         return SyncRun(result, requests, self.truth(), snapshot)
+
+
+@contextlib.contextmanager
+def running_pipeline(
+    tmp_path_factory: pytest.TempPathFactory, name: str, repos: int, seed: int
+) -> Iterator[Pipeline]:
+    """A simulator and an ephemeral Dagster instance shared by a module's syncs; stopped afterwards."""
+    sim = start_simulator(repos, seed)
+    try:
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield Pipeline(sim, tmp_path_factory.mktemp(name), instance)
+    finally:
+        sim.stop()

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from ggufsync_assets.hubsim import Repo, gguf_file
 from ggufsync_assets.settings import SyncMode
-from ggufsync_tests.pipeline.conftest import LISTING_PATH, Pipeline, SyncRun, is_gguf_path, start_simulator
+from ggufsync_tests.pipeline.conftest import LISTING_PATH, Pipeline, SyncRun, is_gguf_path, running_pipeline
 
 REPOS = 80
 SEED = 23
@@ -33,12 +32,8 @@ class HubChanges:
 
 @pytest.fixture(scope="module")
 def pipeline(module_environment: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    sim = start_simulator(REPOS, SEED)
-    try:
-        with dg.DagsterInstance.ephemeral() as instance:
-            yield Pipeline(sim, tmp_path_factory.mktemp("changes"), instance)
-    finally:
-        sim.stop()
+    with running_pipeline(tmp_path_factory, "changes", REPOS, SEED) as pipeline:
+        yield pipeline
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -18,7 +17,7 @@ from ggufsync_tests.pipeline.conftest import (
     base_models_of,
     is_gguf_path,
     license_of,
-    start_simulator,
+    running_pipeline,
 )
 
 REPOS = 120
@@ -27,12 +26,8 @@ SEED = 11
 
 @pytest.fixture(scope="module")
 def pipeline(module_environment: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    sim = start_simulator(REPOS, SEED)
-    try:
-        with dg.DagsterInstance.ephemeral() as instance:
-            yield Pipeline(sim, tmp_path_factory.mktemp("full_sync"), instance)
-    finally:
-        sim.stop()
+    with running_pipeline(tmp_path_factory, "full_sync", REPOS, SEED) as pipeline:
+        yield pipeline
 
 
 @pytest.fixture(scope="module")
