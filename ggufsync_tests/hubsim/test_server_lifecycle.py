@@ -57,8 +57,7 @@ def test_a_slow_fault_does_not_hold_up_stopping(hub_sim_factory: Callable[..., H
     deadline = time.monotonic() + 5
     while sim.faults.injected == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
-    started = time.monotonic()
     sim.stop()
-    thread.join(timeout=5)
-    assert time.monotonic() - started < 5
+    thread.join(timeout=20)  # well short of the 30 s delay
+    assert not thread.is_alive(), "stop() ended the slow answer instead of waiting out its delay"
     assert len(outcome) == 1, "the client got an answer or a closed connection, not a hang"
