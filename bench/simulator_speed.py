@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from ggufsync_assets.hubsim import Catalogue, HubSimulator
+from ggufsync_assets.hubsim import HubSimulator, HubState
 
 EXPAND = ["gguf", "siblings", "lastModified", "sha", "tags", "cardData"]
 
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5, help="page requests to time")
     args = parser.parse_args()
     started = time.perf_counter()
-    Catalogue(args.repos, seed=3, now=datetime(2026, 11, 1, tzinfo=UTC))
+    HubState(args.repos, seed=3, now=datetime(2026, 11, 1, tzinfo=UTC))
     build = time.perf_counter() - started
     with HubSimulator(repos=args.repos, seed=3, api_quota=10_000_000) as hub, httpx.Client() as http:
         params = {"limit": 1000, "expand": EXPAND}

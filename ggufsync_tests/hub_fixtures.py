@@ -12,10 +12,10 @@ from huggingface_hub import HfApi
 from ggufsync_assets.hubsim import HubSimulator
 
 HUB_NOW = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
-"""The fixed 'now' of test catalogues, so that every run sees the same repos."""
+"""The fixed 'now' of simulated Hubs in tests, so that every run sees the same repos."""
 
 HUB_SEED = 1234
-SMALL_CATALOGUE = 40
+SMALL_HUB = 40
 """Big enough to hold one of every edge case the generator plants (gated, split, untagged, ...)."""
 
 
@@ -25,7 +25,7 @@ def hub_sim_factory() -> Iterator[Callable[..., HubSimulator]]:
     started: list[HubSimulator] = []
 
     def start(**options: Any) -> HubSimulator:
-        options.setdefault("repos", SMALL_CATALOGUE)
+        options.setdefault("repos", SMALL_HUB)
         options.setdefault("seed", HUB_SEED)
         options.setdefault("now", HUB_NOW)
         simulator = HubSimulator(**options).start()
@@ -39,7 +39,7 @@ def hub_sim_factory() -> Iterator[Callable[..., HubSimulator]]:
 
 @pytest.fixture
 def hub_sim(hub_sim_factory: Callable[..., HubSimulator]) -> HubSimulator:
-    """A running simulator with a small deterministic catalogue."""
+    """A running simulator with a small deterministic set of repos."""
     return hub_sim_factory()
 
 

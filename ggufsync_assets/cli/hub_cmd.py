@@ -79,7 +79,7 @@ def serve_command(args: argparse.Namespace) -> int:
             raise CliError(f"cannot bind the simulator: {exc}") from exc
         print(simulator.url, flush=True)
         print(
-            f"hub simulator: {len(simulator.catalogue)} repos, CDN at {simulator.cdn_url}",
+            f"hub simulator: {len(simulator.state)} repos, CDN at {simulator.cdn_url}",
             file=sys.stderr,
             flush=True,
         )

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from ggufsync_assets.hubsim.catalogue import Catalogue, HubFile, Repo
 from ggufsync_assets.hubsim.faults import Fault, FaultInjector, FaultKind
+from ggufsync_assets.hubsim.files import HubFile
 from ggufsync_assets.hubsim.gguf_files import HeaderCache, iter_content
+from ggufsync_assets.hubsim.hub_state import HubState
 from ggufsync_assets.hubsim.payloads import (
     EXPANDABLE,
     INFO_FIELDS,
@@ -27,13 +28,14 @@ from ggufsync_assets.hubsim.payloads import (
 )
 from ggufsync_assets.hubsim.query import (
     SORTS,
-    ListingQuery,
+    ListingParams,
     QueryError,
     list_page,
     tree_entries,
     tree_page,
 )
 from ggufsync_assets.hubsim.ratelimit import RateLimiter
+from ggufsync_assets.hubsim.repos import Repo
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 _TRUE = ("true", "1")
@@ -204,7 +206,7 @@ class HubApp:
 
     def __init__(
         self,
-        catalogue: Catalogue,
+        state: HubState,
         *,
         limiter: RateLimiter,
         faults: FaultInjector,
@@ -212,7 +214,7 @@ class HubApp:
         options: ServiceOptions,
         cdn_url: Callable[[], str],
     ) -> None:
-        self.catalogue = catalogue
+        self.state = state
         self.limiter = limiter
         self.faults = faults
         self.header_cache = headers
@@ -284,7 +286,7 @@ class HubApp:
         return error_response(404, "Sorry, we can't find the page you are looking for.")
 
     def _visible(self, call: _Call, repo_id: str) -> Repo | None:
-        repo = self.catalogue.get(repo_id)
+        repo = self.state.get(repo_id)
         if repo is None or (repo.private and not call.authorized):
             return None
         return repo
@@ -314,7 +316,7 @@ class HubApp:
         if limit < 1:
             return error_response(400, '"limit" must be positive')
         gated = params.one("gated")
-        query = ListingQuery(
+        listing = ListingParams(
             filters=tuple(params.all("filter")),
             author=params.one("author") or None,
             search=params.one("search") or None,
@@ -325,7 +327,7 @@ class HubApp:
         )
         try:
             page, cursor = list_page(
-                self.catalogue.view(), query, params.one("cursor"), min(limit, self.options.max_page_size)
+                self.state.view(), listing, params.one("cursor"), min(limit, self.options.max_page_size)
             )
         except QueryError as exc:
             return error_response(400, str(exc))
@@ -344,7 +346,7 @@ class HubApp:
     def _snapshot(self, call: _Call, repo_id: str, revision: str) -> Repo | Response:
         if self._visible(call, repo_id) is None:
             return _repo_not_found()
-        snapshot = self.catalogue.at_revision(repo_id, revision)
+        snapshot = self.state.at_revision(repo_id, revision)
         if snapshot is None:
             return error_response(404, f"Invalid rev id: {revision}", "RevisionNotFound")
         return snapshot
@@ -423,7 +425,7 @@ class HubApp:
         return _content_response(headers, len(content), lambda: content, call.request.headers.get("range"))
 
     def _cdn(self, call: _Call, segments: list[str]) -> Response:
-        blob = self.catalogue.blob(segments[1]) if len(segments) == 2 and segments[0] == "lfs" else None
+        blob = self.state.blob(segments[1]) if len(segments) == 2 and segments[0] == "lfs" else None
         if blob is None:
             return error_response(404, "Not Found")
         headers = [("Content-Type", "application/octet-stream"), ("ETag", f'"{blob.lfs_sha256}"')]

@@ -1,8 +1,8 @@
-"""Reference data the synthetic catalogue draws from: base model families, tokenizers and quantizations.
+"""Reference data the repo generator draws from: base model families, tokenizers and quantizations.
 
 The numbers are those of the real upstream models (parameter counts, context lengths, vocabularies), so
-that the catalogue, the served GGUF headers and the Hub's `gguf` summaries look like the real thing and
-agree with one another.
+that the generated repos, the served GGUF headers and the Hub's `gguf` summaries look like the real thing
+and agree with one another.
 """
 
 from __future__ import annotations

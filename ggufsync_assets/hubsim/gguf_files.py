@@ -2,7 +2,7 @@
 
 A served .gguf file is its header (magic, key/values, tokenizer, tensor infos, alignment padding)
 followed by zero filler up to the advertised size. Headers are built on first request and kept in a
-bounded LRU, so a catalogue of thousands of multi-gigabyte files costs nothing until a client reads one.
+bounded LRU, so thousands of multi-gigabyte files cost nothing until a client reads one.
 """
 
 from __future__ import annotations

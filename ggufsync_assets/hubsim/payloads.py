@@ -10,8 +10,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ggufsync_assets.hubsim.catalogue import Repo, hub_timestamp
-from ggufsync_assets.hubsim.query import TreeEntry
+from ggufsync_assets.hubsim.query import SimTreeEntry
+from ggufsync_assets.hubsim.repos import Repo, hub_timestamp
 
 EXPANDABLE: frozenset[str] = frozenset(
     {
@@ -144,7 +144,7 @@ def model_payload(repo: Repo, fields: Iterable[str], *, blobs: bool = False) -> 
     return payload
 
 
-def tree_payload(entry: TreeEntry) -> dict[str, Any]:
+def tree_payload(entry: SimTreeEntry) -> dict[str, Any]:
     if entry.file is None:
         return {"type": "directory", "oid": entry.oid, "size": 0, "path": entry.path}
     payload: dict[str, Any] = {"type": "file", "oid": entry.oid, "size": entry.file.size, "path": entry.path}

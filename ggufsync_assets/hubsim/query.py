@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ggufsync_assets.hubsim.catalogue import CatalogueView, HubFile, Repo, hub_timestamp
+from ggufsync_assets.hubsim.files import HubFile
+from ggufsync_assets.hubsim.hub_state import HubView
+from ggufsync_assets.hubsim.repos import Repo, hub_timestamp
 
 SortKey = Callable[[Repo], Any]
 SORTS: dict[str, SortKey] = {
@@ -43,7 +45,7 @@ def decode_cursor(cursor: str) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class ListingQuery:
+class ListingParams:
     """The search part of a `/api/models` request."""
 
     filters: tuple[str, ...] = ()
@@ -68,7 +70,7 @@ class ListingQuery:
         return all(tag in repo.tags for tag in self.filters)
 
 
-def _order(view: CatalogueView, sort: str) -> tuple[list[tuple[Any, str]], list[Repo]]:
+def _order(view: HubView, sort: str) -> tuple[list[tuple[Any, str]], list[Repo]]:
     """Repos ascending by (sort value, _id), built once per snapshot and sort."""
     cached = view.orders.get(sort)
     if cached is None:
@@ -79,30 +81,30 @@ def _order(view: CatalogueView, sort: str) -> tuple[list[tuple[Any, str]], list[
 
 
 def list_page(
-    view: CatalogueView, query: ListingQuery, cursor: str | None, limit: int
+    view: HubView, params: ListingParams, cursor: str | None, limit: int
 ) -> tuple[list[Repo], str | None]:
     """One page, always in descending order, and the cursor of the next page (None on the last)."""
-    keys, repos = _order(view, query.sort)
+    keys, repos = _order(view, params.sort)
     position = len(keys)
     if cursor is not None:
         decoded = decode_cursor(cursor)
-        if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] == query.sort):
+        if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] == params.sort):
             raise QueryError("Invalid cursor")
         position = bisect.bisect_left(keys, (decoded[1], decoded[2]))
     page: list[Repo] = []
     for index in range(position - 1, -1, -1):
         repo = repos[index]
-        if not query.matches(repo):
+        if not params.matches(repo):
             continue
         if len(page) == limit:
             last = page[-1]
-            return page, encode_cursor([query.sort, SORTS[query.sort](last), last.object_id])
+            return page, encode_cursor([params.sort, SORTS[params.sort](last), last.object_id])
         page.append(repo)
     return page, None
 
 
 @dataclass(frozen=True, slots=True)
-class TreeEntry:
+class SimTreeEntry:
     """A `/tree` entry: a file, or a folder implied by file paths."""
 
     type: Literal["file", "directory"]
@@ -120,10 +122,10 @@ def _folder_oid(repo: Repo, folder: str) -> str:
     return digest.hexdigest()
 
 
-def tree_entries(repo: Repo, folder: str, recursive: bool) -> list[TreeEntry] | None:
+def tree_entries(repo: Repo, folder: str, recursive: bool) -> list[SimTreeEntry] | None:
     """Entries under `folder` ('' for the root), sorted by path; None if there is no such folder."""
     prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
-    entries: dict[str, TreeEntry] = {}
+    entries: dict[str, SimTreeEntry] = {}
     for hub_file in repo.files:
         if not hub_file.path.startswith(prefix):
             continue
@@ -133,15 +135,17 @@ def tree_entries(repo: Repo, folder: str, recursive: bool) -> list[TreeEntry] | 
                 break
             path = prefix + "/".join(parts[:depth])
             if path not in entries:
-                entries[path] = TreeEntry("directory", path, _folder_oid(repo, path))
+                entries[path] = SimTreeEntry("directory", path, _folder_oid(repo, path))
         if recursive or len(parts) == 1:
-            entries[hub_file.path] = TreeEntry("file", hub_file.path, hub_file.oid, hub_file)
+            entries[hub_file.path] = SimTreeEntry("file", hub_file.path, hub_file.oid, hub_file)
     if prefix and not entries:
         return None
     return [entries[path] for path in sorted(entries)]
 
 
-def tree_page(entries: list[TreeEntry], cursor: str | None, limit: int) -> tuple[list[TreeEntry], str | None]:
+def tree_page(
+    entries: list[SimTreeEntry], cursor: str | None, limit: int
+) -> tuple[list[SimTreeEntry], str | None]:
     """One page of tree entries after the cursor's path, and the next cursor (None on the last)."""
     start = 0
     if cursor is not None:

@@ -20,10 +20,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ggufsync_assets.hubsim.app import HubApp, Request, Response, ServiceOptions, error_response
-from ggufsync_assets.hubsim.catalogue import Catalogue, Repo
 from ggufsync_assets.hubsim.faults import FaultInjector, FaultKind
 from ggufsync_assets.hubsim.gguf_files import HeaderCache
+from ggufsync_assets.hubsim.hub_state import HubState
 from ggufsync_assets.hubsim.ratelimit import RateLimiter, RateLimitPolicy
+from ggufsync_assets.hubsim.repos import Repo
 from ggufsync_assets.hubsim.requestlog import RequestLog, RequestRecord
 
 _LOG = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class _Server(ThreadingHTTPServer):
 class HubSimulator:
     """A local stand-in for the Hugging Face Hub API, for tests, demos and benchmarks.
 
-    Options: catalogue size, `seed` and `now` (same values, same catalogue); where to bind
+    Options: how many `repos`, `seed` and `now` (same values, same repos, see `HubState`); where to bind
     (loopback only); rate limits per bucket (`api_*`, `resolvers_*`, `retry_after`); page sizes
     (`page_size` default and `max_page_size` cap of `/api/models`, `tree_page_size`); `tokens`
     accepted (None: any non-empty token); random faults (`fault_*`, `slow_delay`), also adjustable
@@ -224,7 +225,7 @@ class HubSimulator:
     ) -> None:
         self._host, self._port = require_loopback(host), port
         self._cdn_host, self._cdn_port = require_loopback(cdn_host), cdn_port
-        self.catalogue = Catalogue(repos, seed, now)
+        self.state = HubState(repos, seed, now)
         self.rate_limits = RateLimiter(
             {
                 "api": RateLimitPolicy(api_quota, api_window),
@@ -249,7 +250,7 @@ class HubSimulator:
             retry_after,
         )
         self._app = HubApp(
-            self.catalogue,
+            self.state,
             limiter=self.rate_limits,
             faults=self.faults,
             headers=self.gguf_headers,
@@ -329,13 +330,13 @@ class HubSimulator:
         self._log.clear()
 
     def edit(self, repo_id: str, **changes: Any) -> Repo:
-        """Commit to a repo (see `Catalogue.edit`)."""
-        return self.catalogue.edit(repo_id, **changes)
+        """Commit to a repo (see `HubState.edit`)."""
+        return self.state.edit(repo_id, **changes)
 
     def add(self, repo_id: str | None = None, **fields: Any) -> Repo:
-        """Create a repo (see `Catalogue.add`)."""
-        return self.catalogue.add(repo_id, **fields)
+        """Create a repo (see `HubState.add`)."""
+        return self.state.add(repo_id, **fields)
 
     def delete(self, repo_id: str) -> Repo:
-        """Remove a repo (see `Catalogue.delete`)."""
-        return self.catalogue.delete(repo_id)
+        """Remove a repo (see `HubState.delete`)."""
+        return self.state.delete(repo_id)

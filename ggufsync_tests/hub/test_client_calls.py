@@ -23,7 +23,7 @@ async def _all_records(client: HubClient, query: ListingQuery) -> list[dict[str,
 
 
 def _gguf_tagged(sim: HubSimulator) -> list[str]:
-    return [repo.id for repo in sim.catalogue.repos() if "gguf" in repo.tags]
+    return [repo.id for repo in sim.state.repos() if "gguf" in repo.tags]
 
 
 def _api_listing_requests(sim: HubSimulator) -> list[Any]:
@@ -48,7 +48,7 @@ def test_listing_sends_each_expand_property_as_its_own_parameter(
 
 
 def test_listing_by_author_and_search(with_client: WithClient, hub_sim: HubSimulator) -> None:
-    author = hub_sim.catalogue.repos()[0].author
+    author = hub_sim.state.repos()[0].author
     by_author = with_client(lambda c: _all_records(c, ListingQuery(author=author)))
     assert {r["id"].split("/")[0] for r in by_author} == {author}
     found = with_client(lambda c: _all_records(c, ListingQuery(search="gguf")))
@@ -58,7 +58,7 @@ def test_listing_by_author_and_search(with_client: WithClient, hub_sim: HubSimul
 def test_listing_stops_at_the_first_record_older_than_modified_since(
     with_client: WithClient, hub_sim: HubSimulator
 ) -> None:
-    repos = sorted(hub_sim.catalogue.repos(), key=lambda r: r.last_modified, reverse=True)
+    repos = sorted(hub_sim.state.repos(), key=lambda r: r.last_modified, reverse=True)
     since = repos[9].last_modified - timedelta(seconds=1)
     query = ListingQuery(expand=("lastModified",), page_size=4, modified_since=since)
     records = with_client(lambda c: _all_records(c, query))
@@ -70,7 +70,7 @@ def test_tree_collects_every_page_of_files_and_folders(
     hub_sim_factory: Callable[..., HubSimulator], with_client_factory: Callable[..., Any]
 ) -> None:
     sim = hub_sim_factory(tree_page_size=3, api_quota=GENEROUS_QUOTA)
-    repo = max(sim.catalogue.repos(), key=lambda r: len(r.files))
+    repo = max(sim.state.repos(), key=lambda r: len(r.files))
     entries = with_client_factory(sim)(lambda c: c.list_tree(repo.id))
     files = {e["path"]: e for e in entries if e["type"] == "file"}
     assert set(files) == {f.path for f in repo.files}
@@ -82,7 +82,7 @@ def test_tree_collects_every_page_of_files_and_folders(
 def test_model_info_with_blobs_gives_sizes_and_lfs_hashes(
     with_client: WithClient, hub_sim: HubSimulator
 ) -> None:
-    repo = next(r for r in hub_sim.catalogue.repos() if any(f.is_lfs for f in r.files))
+    repo = next(r for r in hub_sim.state.repos() if any(f.is_lfs for f in r.files))
     info = with_client(lambda c: c.model_info(repo.id, blobs=True))
     siblings = {s["rfilename"]: s for s in info["siblings"]}
     lfs = next(f for f in repo.files if f.is_lfs)
@@ -99,11 +99,7 @@ def test_read_range_follows_the_redirect_to_the_cdn_and_returns_gguf_bytes(
     with_client: WithClient, hub_sim: HubSimulator
 ) -> None:
     repo, path = next(
-        (r, f.path)
-        for r in hub_sim.catalogue.repos()
-        if not r.gated
-        for f in r.files
-        if f.path.endswith(".gguf")
+        (r, f.path) for r in hub_sim.state.repos() if not r.gated for f in r.files if f.path.endswith(".gguf")
     )
     data = with_client(lambda c: c.read_range(repo.id, path, 0, 1023))
     assert len(data) == 1024

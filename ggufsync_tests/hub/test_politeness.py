@@ -18,7 +18,7 @@ WithClient = Callable[..., Any]
 
 
 def _repo_ids(sim: HubSimulator, count: int) -> list[str]:
-    repos = sim.catalogue.repos()
+    repos = sim.state.repos()
     return [repos[i % len(repos)].id for i in range(count)]
 
 

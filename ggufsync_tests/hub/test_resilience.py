@@ -20,7 +20,7 @@ async def _listing(client: HubClient) -> list[dict[str, Any]]:
 
 
 def _expected(sim: HubSimulator) -> list[str]:
-    return sorted(repo.id for repo in sim.catalogue.repos() if "gguf" in repo.tags)
+    return sorted(repo.id for repo in sim.state.repos() if "gguf" in repo.tags)
 
 
 @pytest.mark.parametrize("kind", ["error", "drop", "truncate"])

@@ -21,7 +21,7 @@ WithClient = Callable[..., Any]
 def _gguf_file(sim: HubSimulator, *, gated: bool) -> tuple[Repo, str]:
     return next(
         (repo, f.path)
-        for repo in sim.catalogue.repos()
+        for repo in sim.state.repos()
         if bool(repo.gated) == gated
         for f in repo.files
         if f.path.endswith(".gguf")
@@ -153,9 +153,9 @@ def test_signed_cdn_query_strings_are_masked_in_logs_when_asked(
 def test_the_endpoint_host_is_allowed_without_being_listed(hub_sim: HubSimulator) -> None:
     async def main() -> dict[str, Any]:
         async with HubClient(options_for(hub_sim, allowed_domains=("hf.co",))) as client:
-            return await client.model_info(hub_sim.catalogue.repos()[0].id)
+            return await client.model_info(hub_sim.state.repos()[0].id)
 
-    assert asyncio.run(main())["id"] == hub_sim.catalogue.repos()[0].id
+    assert asyncio.run(main())["id"] == hub_sim.state.repos()[0].id
 
 
 @pytest.mark.parametrize(("detailed", "level"), [(True, logging.INFO), (False, logging.DEBUG)])
@@ -167,5 +167,5 @@ def test_detailed_logging_raises_request_lines_to_info(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="ggufsync.hub")
-    with_client(lambda c: c.model_info(hub_sim.catalogue.repos()[0].id), detailed_logging=detailed)
+    with_client(lambda c: c.model_info(hub_sim.state.repos()[0].id), detailed_logging=detailed)
     assert {r.levelno for r in caplog.records if r.name == "ggufsync.hub"} == {level}

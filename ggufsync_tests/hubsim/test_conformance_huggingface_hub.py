@@ -42,7 +42,7 @@ EXPAND = [
 def _public_with_gguf(sim: HubSimulator) -> Repo:
     return next(
         r
-        for r in sim.catalogue
+        for r in sim.state
         if not r.gated
         and r.file("README.md")
         and any(f.gguf for f in r.files)
@@ -54,7 +54,7 @@ def test_list_models_walks_every_page_with_expand(hub_sim_factory: Callable[...,
     sim = hub_sim_factory(repos=120, page_size=9)
     models = list(HfApi(endpoint=sim.url).list_models(filter="gguf", expand=EXPAND))
     pages = sum(1 for record in sim.requests if record.path == "/api/models")
-    truth = {repo.id: repo for repo in sim.catalogue if "gguf" in repo.tags}
+    truth = {repo.id: repo for repo in sim.state if "gguf" in repo.tags}
     assert pages == -(-len(truth) // 9)
     assert {model.id for model in models} == set(truth)
     for model in models:
@@ -73,23 +73,23 @@ def test_list_models_with_filter_author_search_and_expand_over_many_pages(
     sim = hub_sim_factory(repos=300, page_size=3)
     api = HfApi(endpoint=sim.url)
     models = list(api.list_models(filter="gguf", author="mradermacher", search="-", expand=["sha", "gguf"]))
-    expected = {r.id: r for r in sim.catalogue if "gguf" in r.tags and r.author == "mradermacher"}
+    expected = {r.id: r for r in sim.state if "gguf" in r.tags and r.author == "mradermacher"}
     assert {m.id for m in models} == set(expected)
     assert all(m.sha == expected[m.id].sha and m.gguf == expected[m.id].gguf for m in models)
     assert sum(1 for r in sim.requests if r.path == "/api/models") > 5
 
 
 def test_list_models_with_search_author_and_sort(hub_sim: HubSimulator, hub_api: HfApi) -> None:
-    author = next(r.author for r in hub_sim.catalogue if r.author == "bartowski")
+    author = next(r.author for r in hub_sim.state if r.author == "bartowski")
     models = list(hub_api.list_models(author=author, search="b", sort="downloads"))
-    expected = [r for r in hub_sim.catalogue if r.author == author and "b" in r.id.lower()]
+    expected = [r for r in hub_sim.state if r.author == author and "b" in r.id.lower()]
     assert {m.id for m in models} == {r.id for r in expected}
     assert [m.downloads for m in models] == sorted((m.downloads for m in models), reverse=True)
 
 
 def test_list_models_limit_stops_after_enough_results(hub_sim: HubSimulator, hub_api: HfApi) -> None:
     models = list(hub_api.list_models(sort="last_modified", limit=3))
-    newest = sorted(hub_sim.catalogue, key=lambda r: r.last_modified, reverse=True)[:3]
+    newest = sorted(hub_sim.state, key=lambda r: r.last_modified, reverse=True)[:3]
     assert [m.id for m in models] == [r.id for r in newest]
 
 
@@ -191,7 +191,7 @@ def test_get_hf_file_metadata_reads_the_redirect_headers(hub_sim: HubSimulator) 
 def test_gated_download_without_a_token_raises_gated_repo_error(
     hub_sim: HubSimulator, tmp_path: Path
 ) -> None:
-    repo = next(r for r in hub_sim.catalogue if r.gated)
+    repo = next(r for r in hub_sim.state if r.gated)
     with pytest.raises(GatedRepoError):
         hf_hub_download(repo.id, ".gitattributes", endpoint=hub_sim.url, cache_dir=tmp_path)
 
@@ -244,6 +244,6 @@ def test_model_info_over_quota_raises_an_error_naming_the_rate_limit(
 ) -> None:
     sim = hub_sim_factory(api_quota=1, api_window=60)
     api = HfApi(endpoint=sim.url)
-    api.model_info(sim.catalogue.repos()[0].id)
+    api.model_info(sim.state.repos()[0].id)
     with pytest.raises(HfHubHTTPError, match="rate limit"):
-        api.model_info(sim.catalogue.repos()[1].id)
+        api.model_info(sim.state.repos()[1].id)

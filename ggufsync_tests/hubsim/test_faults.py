@@ -72,7 +72,7 @@ def test_scripted_malformed_page_breaks_exactly_one_record(http: httpx.Client, h
 
 
 def test_malformed_applies_only_to_json_documents(http: httpx.Client, hub_sim: HubSimulator) -> None:
-    repo = next(r for r in hub_sim.catalogue if r.file("README.md") and not r.gated)
+    repo = next(r for r in hub_sim.state if r.file("README.md") and not r.gated)
     hub_sim.faults.script("malformed", path_prefix="")
     readme = http.get(f"{hub_sim.url}/{repo.id}/resolve/main/README.md")
     assert readme.content == repo.file("README.md").content
@@ -81,14 +81,14 @@ def test_malformed_applies_only_to_json_documents(http: httpx.Client, hub_sim: H
 
 
 def test_scripted_faults_only_hit_matching_paths(http: httpx.Client, hub_sim: HubSimulator) -> None:
-    repo = hub_sim.catalogue.repos()[0]
+    repo = hub_sim.state.repos()[0]
     hub_sim.faults.script("error", path_prefix=f"/api/models/{repo.id}")
     assert _listing(http, hub_sim).status_code == 200
     assert http.get(f"{hub_sim.url}/api/models/{repo.id}").status_code == 500
 
 
 def test_scripted_faults_can_target_the_cdn(http: httpx.Client, hub_sim: HubSimulator) -> None:
-    repo = next(r for r in hub_sim.catalogue if not r.gated and any(f.gguf for f in r.files))
+    repo = next(r for r in hub_sim.state if not r.gated and any(f.gguf for f in r.files))
     path = next(f.path for f in repo.files if f.gguf)
     hub_sim.faults.script("error", host="cdn", status=502)
     location = http.head(f"{hub_sim.url}/{repo.id}/resolve/main/{path}").headers["Location"]

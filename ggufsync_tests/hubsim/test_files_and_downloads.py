@@ -15,11 +15,11 @@ from ggufsync_assets.hubsim import HubSimulator, Repo
 
 def _nested(sim: HubSimulator) -> Repo:
     """A repo keeping files in subfolders (split quantizations)."""
-    return next(r for r in sim.catalogue if any("/" in f.path for f in r.files))
+    return next(r for r in sim.state if any("/" in f.path for f in r.files))
 
 
 def _with_gguf(sim: HubSimulator, *, gated: bool = False) -> Repo:
-    return next(r for r in sim.catalogue if bool(r.gated) == gated and any(f.gguf for f in r.files))
+    return next(r for r in sim.state if bool(r.gated) == gated and any(f.gguf for f in r.files))
 
 
 def _lfs_path(repo: Repo) -> str:
@@ -143,7 +143,7 @@ def test_tree_paginates_with_a_link_cursor(
     http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
 ) -> None:
     sim = hub_sim_factory(tree_page_size=3)
-    repo = max(sim.catalogue, key=lambda r: len(r.files))
+    repo = max(sim.state, key=lambda r: len(r.files))
     url, paths, pages = f"{sim.url}/api/models/{repo.id}/tree/main?recursive=1", [], 0
     while url:
         response = http.get(url)
@@ -172,7 +172,7 @@ def test_tree_of_a_missing_folder_is_a_404_entry_not_found(http: httpx.Client, h
 def test_small_file_is_served_directly_with_its_git_etag_and_commit(
     http: httpx.Client, hub_sim: HubSimulator
 ) -> None:
-    repo = next(r for r in hub_sim.catalogue if r.file("README.md") and not r.gated)
+    repo = next(r for r in hub_sim.state if r.file("README.md") and not r.gated)
     response = http.get(f"{hub_sim.url}/{repo.id}/resolve/main/README.md")
     assert response.status_code == 200
     assert response.content == repo.file("README.md").content
@@ -183,7 +183,7 @@ def test_small_file_is_served_directly_with_its_git_etag_and_commit(
 
 
 def test_readme_front_matter_matches_card_data(http: httpx.Client, hub_sim: HubSimulator) -> None:
-    repo = next(r for r in hub_sim.catalogue if r.card_data and r.file("README.md") and not r.gated)
+    repo = next(r for r in hub_sim.state if r.card_data and r.file("README.md") and not r.gated)
     text = http.get(f"{hub_sim.url}/{repo.id}/resolve/main/README.md").text
     assert yaml.safe_load(text.split("---")[1]) == repo.card_data
 

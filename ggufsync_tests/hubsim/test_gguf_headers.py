@@ -38,7 +38,7 @@ def _header(http: httpx.Client, sim: HubSimulator, repo: Repo, path: str) -> Hea
 
 
 def _files(sim: HubSimulator, predicate: Callable[[Repo, HubFile], bool]) -> list[tuple[Repo, HubFile]]:
-    return [(repo, f) for repo in sim.catalogue for f in repo.files if f.gguf and predicate(repo, f)]
+    return [(repo, f) for repo in sim.state for f in repo.files if f.gguf and predicate(repo, f)]
 
 
 def test_served_header_reads_back_with_gguf_reader(
@@ -121,7 +121,7 @@ def test_vision_projector_is_a_clip_gguf(http: httpx.Client, hub_sim: HubSimulat
     assert metadata["clip.has_vision_encoder"] is True
 
 
-def test_default_catalogue_has_headers_over_one_mebibyte(
+def test_default_repos_have_headers_over_one_mebibyte(
     http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
 ) -> None:
     sim = hub_sim_factory(repos=200)

@@ -46,7 +46,7 @@ def test_listing_without_parameters_returns_the_default_fields(
     http: httpx.Client, hub_sim: HubSimulator
 ) -> None:
     records = _models(http, hub_sim).json()
-    assert len(records) == len(hub_sim.catalogue)
+    assert len(records) == len(hub_sim.state)
     for record in records:
         assert set(record) <= DEFAULT_FIELDS
         assert {"_id", "id", "modelId", "tags", "createdAt"} <= set(record)
@@ -54,28 +54,28 @@ def test_listing_without_parameters_returns_the_default_fields(
 
 def test_filter_gguf_returns_exactly_the_repos_tagged_gguf(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, filter="gguf").json()
-    expected = {repo.id for repo in hub_sim.catalogue if "gguf" in repo.tags}
+    expected = {repo.id for repo in hub_sim.state if "gguf" in repo.tags}
     assert {record["id"] for record in records} == expected
-    assert len(expected) < len(hub_sim.catalogue), "the catalogue plants GGUF repos without the tag"
+    assert len(expected) < len(hub_sim.state), "the generator plants GGUF repos without the tag"
 
 
 def test_repeated_filters_must_all_match(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, filter=["gguf", "conversational"]).json()
-    expected = {r.id for r in hub_sim.catalogue if {"gguf", "conversational"} <= set(r.tags)}
+    expected = {r.id for r in hub_sim.state if {"gguf", "conversational"} <= set(r.tags)}
     assert {record["id"] for record in records} == expected
 
 
 def test_author_returns_only_that_authors_repos(http: httpx.Client, hub_sim: HubSimulator) -> None:
-    author = hub_sim.catalogue.repos()[0].author
+    author = hub_sim.state.repos()[0].author
     records = _models(http, hub_sim, author=author).json()
-    assert {record["id"] for record in records} == {r.id for r in hub_sim.catalogue if r.author == author}
+    assert {record["id"] for record in records} == {r.id for r in hub_sim.state if r.author == author}
 
 
 def test_search_is_a_case_insensitive_substring_of_the_repo_id(
     http: httpx.Client, hub_sim: HubSimulator
 ) -> None:
     records = _models(http, hub_sim, search="qWeN").json()
-    expected = {r.id for r in hub_sim.catalogue if "qwen" in r.id.lower()}
+    expected = {r.id for r in hub_sim.state if "qwen" in r.id.lower()}
     assert expected
     assert {record["id"] for record in records} == expected
 
@@ -93,7 +93,7 @@ def test_search_is_a_case_insensitive_substring_of_the_repo_id(
 def test_sort_is_always_descending_whatever_the_direction(
     http: httpx.Client, hub_sim: HubSimulator, sort: str, key: Callable[[Repo], object]
 ) -> None:
-    truth = {repo.id: key(repo) for repo in hub_sim.catalogue}
+    truth = {repo.id: key(repo) for repo in hub_sim.state}
     for direction in (None, 1, -1):
         params = {"sort": sort} if direction is None else {"sort": sort, "direction": direction}
         values = [truth[record["id"]] for record in _models(http, hub_sim, **params).json()]
@@ -128,8 +128,8 @@ def test_unknown_expand_property_is_a_400(http: httpx.Client, hub_sim: HubSimula
 def test_listing_follows_link_cursor_until_last_page(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records, pages = _walk(http, hub_sim, limit=7, sort="lastModified")
     ids = [record["id"] for record in records]
-    assert pages == -(-len(hub_sim.catalogue) // 7)
-    assert len(ids) == len(set(ids)) == len(hub_sim.catalogue)
+    assert pages == -(-len(hub_sim.state) // 7)
+    assert len(ids) == len(set(ids)) == len(hub_sim.state)
 
 
 def test_next_link_is_absolute_and_keeps_the_query(http: httpx.Client, hub_sim: HubSimulator) -> None:
@@ -142,7 +142,7 @@ def test_next_link_is_absolute_and_keeps_the_query(http: httpx.Client, hub_sim: 
 
 
 def test_last_page_has_no_link_header(http: httpx.Client, hub_sim: HubSimulator) -> None:
-    response = _models(http, hub_sim, limit=len(hub_sim.catalogue))
+    response = _models(http, hub_sim, limit=len(hub_sim.state))
     assert "link" not in response.headers
 
 
@@ -151,7 +151,7 @@ def test_pagination_with_filters_returns_every_match_once(
 ) -> None:
     sim = hub_sim_factory(repos=150)
     records, pages = _walk(http, sim, limit=10, filter="gguf", search="-", expand=["sha"])
-    expected = {r.id for r in sim.catalogue if "gguf" in r.tags and "-" in r.id}
+    expected = {r.id for r in sim.state if "gguf" in r.tags and "-" in r.id}
     assert pages > 5
     assert [r["id"] for r in records].count(records[0]["id"]) == 1
     assert {record["id"] for record in records} == expected
@@ -175,6 +175,16 @@ def test_page_size_is_capped_at_one_thousand(
     assert len(http.get(response.links["next"]["url"]).json()) == 100
 
 
+def test_a_thousand_record_page_with_expand_is_served_whole(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
+    sim = hub_sim_factory(repos=10_000)
+    params = {"limit": 1000, "expand": ["gguf", "siblings", "lastModified", "sha", "tags", "cardData"]}
+    response = http.get(f"{sim.url}/api/models", params=params)
+    assert len(response.json()) == 1000
+    assert "next" in response.links
+
+
 @pytest.mark.parametrize("limit", ["0", "ten"])
 def test_invalid_limit_is_a_400(http: httpx.Client, hub_sim: HubSimulator, limit: str) -> None:
     assert http.get(f"{hub_sim.url}/api/models", params={"limit": limit}).status_code == 400
@@ -183,7 +193,7 @@ def test_invalid_limit_is_a_400(http: httpx.Client, hub_sim: HubSimulator, limit
 def test_unset_properties_are_omitted_never_null(http: httpx.Client, hub_sim: HubSimulator) -> None:
     records = _models(http, hub_sim, expand=["cardData", "gguf", "pipeline_tag", "library_name"]).json()
     by_id = {record["id"]: record for record in records}
-    for repo in hub_sim.catalogue:
+    for repo in hub_sim.state:
         assert ("cardData" in by_id[repo.id]) == (repo.card_data is not None)
         assert ("gguf" in by_id[repo.id]) == (repo.gguf is not None)
         assert ("library_name" in by_id[repo.id]) == (repo.library_name is not None)
@@ -210,6 +220,6 @@ def test_gguf_summary_counts_parameters_not_bytes(http: httpx.Client, hub_sim: H
     summarized = [record for record in records if "gguf" in record]
     assert summarized
     for record in summarized:
-        repo = hub_sim.catalogue.get(record["id"])
+        repo = hub_sim.state.get(record["id"])
         assert record["gguf"]["total"] == repo.recipe.family.parameters
         assert {"architecture", "context_length", "bos_token", "eos_token"} <= set(record["gguf"])

@@ -29,7 +29,7 @@ def test_every_api_response_carries_the_rate_limit_headers(
 
 
 def test_resolve_and_cdn_count_in_the_resolvers_bucket(http: httpx.Client, hub_sim: HubSimulator) -> None:
-    repo = next(r for r in hub_sim.catalogue if not r.gated and any(f.gguf for f in r.files))
+    repo = next(r for r in hub_sim.state if not r.gated and any(f.gguf for f in r.files))
     path = next(f.path for f in repo.files if f.gguf)
     redirect = http.head(f"{hub_sim.url}/{repo.id}/resolve/main/{path}")
     cdn = http.head(redirect.headers["Location"])
@@ -98,7 +98,7 @@ def test_api_exhaustion_leaves_downloads_alone(
     http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
 ) -> None:
     sim = hub_sim_factory(api_quota=1)
-    repo = next(r for r in sim.catalogue if r.file("README.md") and not r.gated)
+    repo = next(r for r in sim.state if r.file("README.md") and not r.gated)
     _api(http, sim), _api(http, sim)
     assert http.get(f"{sim.url}/{repo.id}/resolve/main/README.md").status_code == 200
 

@@ -45,7 +45,7 @@ def serve() -> Iterator[subprocess.Popen[str]]:
         process.communicate(timeout=10)
 
 
-def test_serve_prints_its_url_first_and_serves_the_catalogue(serve: subprocess.Popen[str]) -> None:
+def test_serve_prints_its_url_first_and_serves_the_repos(serve: subprocess.Popen[str]) -> None:
     url = serve.stdout.readline().strip()
     assert url.startswith("http://127.0.0.1:")
     response = httpx.get(f"{url}/api/models", timeout=10)

@@ -63,7 +63,7 @@ def gguf_repos(sim: HubSimulator, authors: list[str]) -> dict[str, Repo]:
     """Ground truth: the public, discoverable repos with at least one .gguf file."""
     return {
         repo.id: repo
-        for repo in sim.catalogue.repos()
+        for repo in sim.state.repos()
         if not repo.private and any(is_gguf_path(f.path) for f in repo.files) and discoverable(repo, authors)
     }
 

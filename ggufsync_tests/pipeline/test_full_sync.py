@@ -50,7 +50,7 @@ def test_the_full_sync_run_succeeds_with_every_check_passing(full: SyncRun) -> N
 def test_the_catalogue_holds_exactly_the_discoverable_repos_with_gguf_files(
     full: SyncRun, pipeline: Pipeline
 ) -> None:
-    everything = {repo.id for repo in pipeline.sim.catalogue.repos()}
+    everything = {repo.id for repo in pipeline.sim.state.repos()}
     assert 0 < len(full.truth) < len(everything)  # the Hub holds repos that are not GGUF repos
     assert any("gguf" not in repo.tags for repo in full.truth.values())  # and GGUF repos the tag misses
 

@@ -99,7 +99,7 @@ def gguf_repos(sim: HubSimulator, window: Window = EVERYTHING) -> dict[str, Repo
     """Ground truth: the simulator's repos with at least one .gguf file, modified within `window`."""
     return {
         repo.id: repo
-        for repo in sim.catalogue.repos()
+        for repo in sim.state.repos()
         if any(f.path.lower().endswith(".gguf") for f in repo.files) and window.contains(repo.last_modified)
     }
 

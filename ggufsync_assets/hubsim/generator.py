@@ -1,0 +1,466 @@
+"""Seeded synthetic GGUF repos: who publishes what, when, in which files, with which metadata.
+
+The same `(seed, now)` always gives the same repos: each repo draws from its own stream, seeded by the
+generator seed and the repo's index, so repos are independent of one another and of how many are built.
+A few of them are pinned to edge cases (gated, split, untagged, no card, ...) so that even a small hub
+exercises every path of a sync.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import math
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from ggufsync_assets.hubsim.families import FAMILIES, FAMILIES_BY_BASE_MODEL, Family, quantization
+from ggufsync_assets.hubsim.files import HubFile, lfs_file, small_file
+from ggufsync_assets.hubsim.gguf_files import GGUFSpec
+from ggufsync_assets.hubsim.publishers import (
+    BARTOWSKI_ORG_PREFIX_SINCE,
+    FINETUNERS,
+    FINETUNES,
+    MRADERMACHER_IMATRIX,
+    PUBLISHERS,
+    SYLLABLES,
+    TAIL_STYLES,
+    THEBLOKE_LAST_UPLOAD,
+    Recipe,
+    Style,
+)
+from ggufsync_assets.hubsim.repos import Gated, Repo, hub_timestamp, to_millis
+
+WINDOW_START = datetime(2023, 8, 1, tzinfo=UTC)
+"""llama.cpp moved to GGUF in August 2023: most repos are created after this, a few before."""
+
+_GITATTRIBUTES = (
+    "\n".join(
+        f"{pattern} filter=lfs diff=lfs merge=lfs -text"
+        for pattern in (
+            "*.7z",
+            "*.arrow",
+            "*.bin",
+            "*.bz2",
+            "*.ckpt",
+            "*.ftz",
+            "*.gz",
+            "*.h5",
+            "*.joblib",
+            "*.lfs.*",
+            "*.mlmodel",
+            "*.model",
+            "*.msgpack",
+            "*.npy",
+            "*.npz",
+            "*.onnx",
+            "*.ot",
+            "*.parquet",
+            "*.pb",
+            "*.pickle",
+            "*.pkl",
+            "*.pt",
+            "*.pth",
+            "*.rar",
+            "*.safetensors",
+            "saved_model/**/*",
+            "*.tar.*",
+            "*.tar",
+            "*.tflite",
+            "*.tgz",
+            "*.wasm",
+            "*.xz",
+            "*.zip",
+            "*.zst",
+            "*tfevents*",
+            "*.gguf",
+            "*.imatrix",
+            "imatrix.dat",
+        )
+    )
+    + "\n"
+)
+"""The `.gitattributes` the Hub commits to every new model repo."""
+
+Case = Literal[
+    "gated-auto",
+    "gated-manual",
+    "no-card",
+    "no-summary",
+    "no-gguf-files",
+    "untagged",
+    "base-model-list",
+    "license-tag-only",
+    "license-card-only",
+    "old",
+    "split-llama",
+    "split-dashes",
+    "split-folder",
+    "vision",
+    "imatrix-repo",
+]
+"""Edge cases a sync must cope with; `RepoGenerator.forced_cases` plants one of each."""
+Forced = tuple[Case, str | None, str | None]
+"""An edge case, and the author and base model it needs, if any."""
+_FORCED: tuple[Forced, ...] = (
+    ("split-llama", "bartowski", "meta-llama/Llama-3.1-70B-Instruct"),
+    ("vision", "unsloth", "google/gemma-3-4b-it"),
+    ("gated-auto", None, None),
+    ("no-card", None, None),
+    ("no-summary", None, None),
+    ("no-gguf-files", None, None),
+    ("untagged", None, None),
+    ("split-dashes", "TheBloke", "meta-llama/Llama-2-70b-chat-hf"),
+    ("split-folder", "unsloth", "deepseek-ai/DeepSeek-R1"),
+    ("imatrix-repo", "mradermacher", None),
+    ("gated-manual", None, None),
+    ("base-model-list", None, None),
+    ("license-tag-only", None, None),
+    ("license-card-only", None, None),
+    ("old", None, "meta-llama/Llama-2-7b-chat-hf"),
+)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _front_matter(card: dict[str, Any]) -> str:
+    """YAML metadata block of a model card (JSON scalars are valid YAML)."""
+    lines = ["---"]
+    for key, value in card.items():
+        if isinstance(value, list):
+            lines.append(f"{key}:")
+            lines.extend(f"- {json.dumps(item)}" for item in value)
+        else:
+            lines.append(f"{key}: {json.dumps(value)}")
+    return "\n".join([*lines, "---", ""])
+
+
+def _readme(
+    repo_id: str, card: dict[str, Any] | None, upstream: str, files: Iterable[HubFile], note: str = ""
+) -> HubFile:
+    rows = "\n".join(f"| {f.path} | {f.size / 1e9:.2f} GB |" for f in files if f.gguf)
+    body = (
+        f"# {repo_id.split('/', 1)[1]}\n\nGGUF quantizations of {upstream}, made with llama.cpp.\n\n"
+        f"| File | Size |\n| ---- | ---- |\n{rows}\n{note}"
+    )
+    return small_file("README.md", (_front_matter(card) if card else "") + body)
+
+
+class RepoGenerator:
+    """Draws repos; each repo's randomness comes from its own seeded stream, so repos are independent."""
+
+    def __init__(self, seed: int, now: datetime, expected: int) -> None:
+        self.seed = seed
+        self.now = now
+        self.families = [f for f in FAMILIES if _midnight(f.released) < now] or list(FAMILIES)
+        self.tail_size = max(40, expected // 3)
+        weights = [1 / (rank + 1) ** 1.07 for rank in range(self.tail_size)]
+        self.tail_cumulative = list(itertools.accumulate(weights))
+        self.taken: set[str] = set()
+
+    def _tail_author(self, rank: int) -> str:
+        rng = random.Random(f"{self.seed}:author:{rank}")  # noqa: S311 - reproducible
+        name = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+        if rng.random() < 0.4:
+            name = name.capitalize()
+        if rng.random() < 0.35:
+            name += str(rng.randint(1, 999))
+        return f"{name}-{rank}" if rng.random() < 0.1 else name
+
+    def _author(self, rng: random.Random) -> tuple[str, Style, str]:
+        """Author, their style, and the repo-name suffix (big publishers first, then a Zipf tail)."""
+        draw = rng.random()
+        for name, (share, style) in PUBLISHERS.items():
+            if draw < share:
+                if name == "mradermacher" and rng.random() < 0.45:
+                    return name, MRADERMACHER_IMATRIX, "-i1-GGUF"
+                return name, style, "-GGUF"
+            draw -= share
+        rank = bisect.bisect_left(self.tail_cumulative, rng.random() * self.tail_cumulative[-1])
+        share_draw = rng.random()
+        for share, suffix, style in TAIL_STYLES:
+            if share_draw < share:
+                return self._tail_author(rank), style, suffix
+            share_draw -= share
+        return self._tail_author(rank), TAIL_STYLES[0][2], TAIL_STYLES[0][1]
+
+    def _family(self, rng: random.Random, author: str, wanted: str | None) -> Family:
+        family = FAMILIES_BY_BASE_MODEL.get(wanted or "")
+        if family is not None and _midnight(family.released) < self.now:
+            return family
+        pool = self.families
+        if author == "TheBloke":
+            pool = [f for f in pool if _midnight(f.released) < THEBLOKE_LAST_UPLOAD] or pool
+        return rng.choices(pool, weights=[f.popularity for f in pool])[0]
+
+    def _dates(self, rng: random.Random, family: Family, author: str, old: bool) -> tuple[datetime, datetime]:
+        released = _midnight(family.released)
+        upper = min(self.now, THEBLOKE_LAST_UPLOAD) if author == "TheBloke" else self.now
+        lower = max(released, WINDOW_START)
+        if old or (released < WINDOW_START and rng.random() < 0.3):
+            lower, upper = released, min(WINDOW_START - timedelta(hours=1), self.now)
+        if upper <= lower:
+            lower = upper - timedelta(days=2)
+        created = lower + (upper - lower) * (rng.random() ** 0.45)
+        if rng.random() < 0.55:
+            modified = min(created + timedelta(hours=rng.uniform(0, 48)), self.now)
+        else:
+            modified = created + (self.now - created) * (rng.random() ** 1.5)
+        return to_millis(created), to_millis(max(modified, created))
+
+    def repo(self, index: int, forced: Forced | None = None, at: datetime | None = None) -> Repo:
+        """Repo number `index`; `forced` pins an edge case (and maybe its author and base model)."""
+        rng = random.Random(f"{self.seed}:repo:{index}")  # noqa: S311 - reproducible, not secret
+        case, author_wanted, family_wanted = forced or (None, None, None)
+        draft = self._draft(rng, case, author_wanted, family_wanted)
+        if at is not None:
+            draft.created = draft.modified = to_millis(at)
+        files = self._files(rng, draft, case)
+        card, tags, summary = self._metadata(rng, draft, case, any(f.gguf for f in files))
+        if card is not None or rng.random() < 0.5:
+            files.append(_readme(draft.repo_id, card, draft.upstream, files))
+        files.append(small_file(".gitattributes", _GITATTRIBUTES))
+        if rng.random() < 0.04:
+            config = {
+                "architectures": [f"{draft.family.architecture.capitalize()}ForCausalLM"],
+                "model_type": draft.family.architecture,
+            }
+            files.append(small_file("config.json", json.dumps(config, indent=2)))
+        return Repo(
+            id=draft.repo_id,
+            object_id=f"{int(draft.created.timestamp()):08x}{rng.getrandbits(64):016x}",
+            sha=f"{rng.getrandbits(160):040x}",
+            created_at=draft.created,
+            last_modified=draft.modified,
+            files=tuple(sorted(files, key=lambda f: f.path)),
+            tags=tuple(tags),
+            gated=_gated(rng, draft.family, case),
+            pipeline_tag=draft.family.pipeline_tag,
+            library_name="gguf" if "gguf" in tags else None,
+            card_data=card,
+            gguf=summary,
+            recipe=Recipe(draft.family, draft.stem, draft.style, draft.author),
+            **self._popularity(rng, draft),
+        )
+
+    def _draft(
+        self, rng: random.Random, case: Case | None, author_wanted: str | None, family_wanted: str | None
+    ) -> _Draft:
+        """Who publishes what: author, base model, dates, names and the quantizations carried."""
+        author, style, suffix = self._author(rng)
+        if author_wanted is not None:
+            author = author_wanted
+            imatrix_repo = case == "imatrix-repo"
+            style = MRADERMACHER_IMATRIX if imatrix_repo else PUBLISHERS[author][1]
+            suffix = "-i1-GGUF" if imatrix_repo else "-GGUF"
+        family = self._family(rng, author, family_wanted)
+        created, modified = self._dates(rng, family, author, case == "old")
+        name, upstream = family.name.removesuffix("-hf"), family.base_model
+        if family_wanted is None and rng.random() < style.finetune_share:
+            name = f"{name}-{rng.choice(FINETUNES)}"
+            upstream = f"{rng.choice(FINETUNERS)}/{name}"
+        stem = name
+        if author == "bartowski" and created >= BARTOWSKI_ORG_PREFIX_SINCE:
+            stem = f"{upstream.split('/', 1)[0]}_{name}"
+        quants = [q for q in style.menu if rng.random() < style.take] or [rng.choice(style.menu)]
+        required = {"split-llama": "Q8_0", "split-dashes": "Q8_0", "split-folder": "UD-Q4_K_XL"}
+        if case in required:
+            quants = sorted({*quants, required[case]}, key=style.menu.index)
+        suffix = suffix.replace("{quant}", quants[0])
+        if case == "untagged" and "GGUF" not in suffix.upper():
+            suffix = "-GGUF"
+        repo_id = f"{author}/{stem}{suffix}"
+        for attempt in itertools.count(2):
+            if repo_id.lower() not in self.taken:  # the Hub keeps repo ids unique regardless of case
+                break
+            repo_id = f"{author}/{stem}-v{attempt}{suffix}"
+        self.taken.add(repo_id.lower())
+        return _Draft(repo_id, author, style, family, upstream, stem, quants, created, modified)
+
+    def _files(self, rng: random.Random, draft: _Draft, case: Case | None) -> list[HubFile]:
+        """The LFS files: quantizations (split when too big), projectors, imatrix."""
+        recipe = Recipe(draft.family, draft.stem, draft.style, draft.author)
+        key = f"{self.seed}:{draft.repo_id}"
+        files: list[HubFile] = []
+        if case != "no-gguf-files" and not (case is None and rng.random() < 0.015):
+            for quant in draft.quants:
+                files.extend(_quant_files(recipe, quant, key))
+            if (
+                draft.family.vision_parameters
+                and draft.style.mmproj
+                and (rng.random() < 0.8 or case == "vision")
+            ):
+                files.extend(_projector_files(recipe, key))
+        if draft.style.imatrix:
+            family = draft.family
+            size = family.block_count * (6 * family.embedding_length + family.feed_forward_length) * 4
+            files.append(lfs_file(draft.style.imatrix.format(stem=draft.stem), size + 4096, key=key))
+        return files
+
+    def _metadata(
+        self, rng: random.Random, draft: _Draft, case: Case | None, has_gguf: bool
+    ) -> tuple[dict[str, Any] | None, list[str], dict[str, Any] | None]:
+        """Model card metadata, tags (mostly derived from the card, like the Hub does) and the
+        Hub's `gguf` summary."""
+        family, upstream = draft.family, draft.upstream
+        card_mode = case if case in ("no-card", "license-tag-only", "license-card-only") else None
+        if case is None:
+            draw = rng.random()
+            card_mode = (
+                "no-card"
+                if draw < 0.05
+                else "license-card-only"
+                if draw < 0.12
+                else "license-tag-only"
+                if draw < 0.18
+                else None
+            )
+        base_model: str | list[str] = upstream
+        if case == "base-model-list" or (case is None and rng.random() < 0.15):
+            base_model = [upstream]
+        card: dict[str, Any] | None = None
+        if card_mode != "no-card":
+            card = {"base_model": base_model, "language": ["en"]}
+            if card_mode != "license-tag-only":
+                card["license"] = family.license
+            card.update(
+                pipeline_tag=family.pipeline_tag,
+                tags=[family.architecture, "llama-cpp", *draft.style.extra_tags],
+                quantized_by=draft.author,
+            )
+        untagged = case == "untagged" or (case is None and rng.random() < 0.015)
+        tags = ([] if untagged else ["gguf"]) + [family.pipeline_tag, "en"]
+        if card is not None:
+            tags += [f"base_model:{upstream}", f"base_model:quantized:{upstream}"]
+        if (card is not None and card_mode != "license-card-only") or card_mode == "license-tag-only":
+            tags.append(f"license:{family.license}")
+        tags += [t for t in draft.style.extra_tags if t not in tags]
+        chat_template = family.tokenizer.chat_template
+        if chat_template is not None:
+            tags.append("conversational")
+        tags += ["endpoints_compatible", "region:us"]
+        summary: dict[str, Any] | None = None
+        if has_gguf and not untagged and case != "no-summary" and not (case is None and rng.random() < 0.04):
+            summary = {
+                "total": family.parameters,
+                "architecture": family.architecture,
+                "context_length": family.context_length,
+            }
+            if chat_template is not None:
+                summary["chat_template"] = chat_template
+            summary.update(bos_token=family.tokenizer.bos, eos_token=family.tokenizer.eos)
+        return card, tags, summary
+
+    def _popularity(self, rng: random.Random, draft: _Draft) -> dict[str, int]:
+        """Heavy-tailed downloads and likes; recent activity drives the trending score."""
+        age = max((self.now - draft.created).days, 0)
+        quiet = max((self.now - draft.modified).days, 0)
+        boost = draft.style.boost
+        downloads = int(rng.lognormvariate(3.0, 2.3) * boost * math.exp(-age / 400))
+        all_time = downloads + int(rng.lognormvariate(3.0, 2.3) * boost * (1 + age / 30))
+        likes = int(all_time**0.5 * rng.random() * 0.3)
+        return {
+            "downloads": downloads,
+            "downloads_all_time": all_time,
+            "likes": likes,
+            "trending_score": int(likes * 0.5 ** (quiet / 7)),
+        }
+
+    def forced_cases(self, count: int) -> dict[int, Forced]:
+        """Spread one of each edge case over the repos, so that even a small hub exercises them."""
+        order = list(range(count))
+        random.Random(f"{self.seed}:forced").shuffle(order)  # noqa: S311 - reproducible
+        return dict(zip(order, _FORCED, strict=False))
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A repo half-built: the choices its files and metadata are then drawn from."""
+
+    repo_id: str
+    author: str
+    style: Style
+    family: Family
+    upstream: str
+    stem: str
+    quants: list[str]
+    created: datetime
+    modified: datetime
+
+
+def _gated(rng: random.Random, family: Family, case: Case | None) -> Gated:
+    if case == "gated-auto":
+        return "auto"
+    if case == "gated-manual":
+        return "manual"
+    if case is None and rng.random() < (0.12 if family.gated_upstream else 0.01):
+        return "auto" if rng.random() < 0.7 else "manual"
+    return False
+
+
+def _gguf_name(style: Style, stem: str, quant: str) -> str:
+    if style.naming == "dash":
+        return f"{stem}-{quant}.gguf"
+    if style.naming == "dot":
+        return f"{stem}.{quant}.gguf"
+    if style.naming == "lower-dot":
+        return f"{stem.lower()}.{quant}.gguf"
+    return f"{stem.lower()}-{quant.lower()}.gguf"
+
+
+def _quant_files(recipe: Recipe, quant: str, key: str) -> list[HubFile]:
+    """The file, or the split shards, holding one quantization of the model."""
+    family, style = recipe.family, recipe.style
+    total = round(family.parameters * quantization(quant).bits_per_weight / 8) + (24 << 20)
+    name = _gguf_name(style, recipe.stem, quant)
+    model_name = recipe.stem.replace("-", " ").replace("_", " ")
+    shards = math.ceil(total / style.shard_max)
+    if shards == 1:
+        spec = GGUFSpec(family, quant, model_name, quantized_by=recipe.quantized_by)
+        return [lfs_file(name, total, key=key, gguf=spec)]
+    base = name.removesuffix(".gguf")
+    folder = {"none": "", "quant": f"{quant}/", "file": f"{base}/"}[style.folder]
+    infix = "-split" if style.split_naming == "split" else ""
+    files = []
+    for shard in range(shards):
+        size = total // shards + (total % shards if shard == shards - 1 else 0)
+        path = f"{folder}{base}{infix}-{shard + 1:05d}-of-{shards:05d}.gguf"
+        spec = GGUFSpec(family, quant, model_name, "model", shard, shards, recipe.quantized_by)
+        files.append(lfs_file(path, size, key=key, gguf=spec))
+    return files
+
+
+def _projector_files(recipe: Recipe, key: str) -> list[HubFile]:
+    files = []
+    for pattern in recipe.style.mmproj:
+        path = pattern.format(stem=recipe.stem)
+        quant = path.removesuffix(".gguf").rsplit("-", 1)[1].upper()
+        size = round(recipe.family.vision_parameters * quantization(quant).bits_per_weight / 8)
+        spec = GGUFSpec(recipe.family, quant, f"{recipe.stem} mmproj", "mmproj")
+        files.append(lfs_file(path, size + (4 << 20), key=key, gguf=spec))
+    return files
+
+
+def edited_files(repo: Repo, rng: random.Random, key: str) -> list[HubFile]:
+    """A plausible commit: one quantization added (or, if the menu is exhausted, one removed) and the
+    README rewritten to match."""
+    files = [f for f in repo.files if f.path != "README.md"]
+    recipe = repo.recipe
+    if recipe is not None:
+        present = {f.gguf.quant for f in files if f.gguf and f.gguf.kind == "model"}
+        missing = [q for q in recipe.style.menu if q not in present]
+        if missing:
+            files.extend(_quant_files(recipe, rng.choice(missing), key))
+        elif len(present) > 1:
+            dropped = rng.choice(sorted(present))
+            files = [f for f in files if not (f.gguf and f.gguf.kind == "model" and f.gguf.quant == dropped)]
+    upstream = recipe.family.base_model if recipe else repo.id
+    note = f"\nUpdated {hub_timestamp(repo.last_modified)} -> revision {rng.getrandbits(32):08x}.\n"
+    files.append(_readme(repo.id, repo.card_data, upstream, files, note))
+    return files
