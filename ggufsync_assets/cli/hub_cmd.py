@@ -8,7 +8,6 @@ import sys
 import threading
 from datetime import datetime
 from types import FrameType
-from typing import Any
 
 from ggufsync_assets.cli.common import EXIT_OK, CliError
 from ggufsync_assets.hubsim import HubSimulator
@@ -28,7 +27,7 @@ def _fraction(text: str) -> float:
     return value
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     hub = subparsers.add_parser("hub", help="the local Hugging Face Hub simulator")
     verbs = hub.add_subparsers(dest="hub_command", required=True, parser_class=type(hub))
     serve = verbs.add_parser(

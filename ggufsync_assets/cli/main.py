@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ggufsync_assets.cli import config_cmd, demo_cmd, hub_cmd, query_cmd, sync_cmd
 from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError
@@ -16,7 +17,7 @@ COMMANDS = (config_cmd, sync_cmd, query_cmd, demo_cmd, hub_cmd)
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors already; this only keeps its message to one clear line."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 

@@ -1,5 +1,7 @@
 """`ggufsync query "SQL"`: read-only SQL on the published catalogue, as a table, CSV or JSON."""
 
+from __future__ import annotations
+
 import argparse
 import csv
 import json
@@ -17,7 +19,7 @@ MAX_CELL = 60
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     query = commands.add_parser("query", help="run read-only SQL on the catalogue")
     query.add_argument("sql", help='e.g. "SELECT * FROM quantization_summary"')
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")

@@ -96,6 +96,7 @@ class _Cursor:
         end = self.pos + layout.size
         if end > len(self.data):
             raise _Truncated(end)
+        value: int | float | bool
         (value,) = layout.unpack_from(self.data, self.pos)
         self.pos = end
         return value

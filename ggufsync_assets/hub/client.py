@@ -221,7 +221,7 @@ class HubClient:
     ) -> bytes:
         """Bytes start..end (inclusive) of a file, through the resolve redirect to wherever it lives."""
         url = f"{self.options.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(path)}"
-        response = await self._request("GET", url, None, {"Range": f"bytes={start}-{end}"})
+        response = await self._request("GET", url, None, {"Range": f"bytes={start}-{end}"}, parse=_as_is)
         if response.status_code == 200:  # a server that ignores Range sends everything
             return response.content[: end - start + 1]
         return response.content
@@ -245,7 +245,7 @@ class HubClient:
         params: list[tuple[str, str]] | None,
         headers: dict[str, str] | None,
         *,
-        parse: Callable[[httpx.Response], T] = _as_is,  # type: ignore[assignment]
+        parse: Callable[[httpx.Response], T],
     ) -> T:
         jitter = wait_random_exponential(
             multiplier=self.options.backoff_base_seconds, max=self.options.backoff_max_seconds
@@ -309,7 +309,13 @@ class HubClient:
             await self.pacer.acquire(bucket)
             started = time.monotonic()
             try:
-                response = await self._http.request(method, url, params=params, headers=request_headers)
+                response = await self._http.request(
+                    method,
+                    url,
+                    # a tuple: httpx types a list of query pairs invariantly, so list[tuple[str, str]] fails
+                    params=tuple(params) if params is not None else None,
+                    headers=request_headers,
+                )
             except httpx.TimeoutException:
                 self._record(shown, None, started, healthy=False)
                 raise RetryableHubError(f"timed out: {method} {shown}") from None

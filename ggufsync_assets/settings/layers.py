@@ -7,9 +7,11 @@ where it came from; the merged result is validated once, by the `Settings` model
 from __future__ import annotations
 
 import gzip
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
         seen.add(key)
@@ -79,10 +81,12 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 class StrictYamlSource(YamlConfigSettingsSource):
     """pydantic-settings' YAML source with duplicate-key refusal and a mapping-at-top check."""
 
-    def _read_file(self, file_path: Path) -> dict[str, Any]:  # type: ignore[override]
-        opener = gzip.open if file_path.suffix == ".gz" else open
-        with opener(file_path, "rt", encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
+        # pydantic-settings may hand over any Traversable (a package resource), so open it through itself
+        with file_path.open("rb") as raw:
+            binary = gzip.GzipFile(fileobj=raw) if Path(file_path.name).suffix == ".gz" else raw
+            with io.TextIOWrapper(binary, encoding="utf-8") as handle:
+                data = yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
         if data is None:
             return {}
         if not isinstance(data, dict):
