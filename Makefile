@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine (Python 3.11+, PyPI reachable):
 #   make demo   - set up, then the offline demo: simulated Hub -> full sync -> DuckDB catalogue
-#   make test   - set up, then run the whole test suite and the linter
+#   make test   - set up, then the linter, the type checker, the import-layer contracts and the whole test suite
 # After the demo, `make ui` opens the Dagster UI on the same instance (.dagster_home).
 PYTHON ?= python3
 VENV := .venv
@@ -18,6 +18,8 @@ ui: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 setup: $(VENV)/.installed
@@ -32,4 +34,4 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
