@@ -23,11 +23,14 @@ from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.cli.demo_cmd import demo_overrides
 from ggufsync_assets.definitions import build_definitions
 from ggufsync_assets.defs.jobs import SYNC_JOB, sync_tags
-from ggufsync_assets.defs.resources import SettingsResource
+from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import Settings, SyncMode
-from ggufsync_assets.sync.steps import Window, list_window, refresh_files, score_completeness
+from ggufsync_assets.sync.completeness import score_completeness
+from ggufsync_assets.sync.listing import list_window
+from ggufsync_assets.sync.refresh import refresh_files
+from ggufsync_assets.sync.window import Window
 
 
 async def _steps(settings: Settings, store: CatalogueStore) -> int:
@@ -53,7 +56,7 @@ def main() -> None:
     ):
         catalogue = Path(folder) / "catalogue.duckdb"
         (Path(folder) / "sync-config.yaml").write_text("environment: development\n")
-        resource_ = SettingsResource(
+        resource_ = SyncResource(
             config_dir=folder, overrides_json=json.dumps(demo_overrides(hub.url, catalogue))
         )
         settings = resource_.load()

@@ -1,4 +1,4 @@
-"""The Dagster code location, built from the effective settings.
+"""The Dagster code location, built from the effective settings: the file to open first.
 
 Settings are loaded and validated when the code location loads, so a bad configuration stops
 `dagster dev` and `dagster definitions validate` with the same clear message the CLI gives.
@@ -12,32 +12,27 @@ import dagster as dg
 from ggufsync_assets.defs.assets import build_assets
 from ggufsync_assets.defs.checks import build_checks
 from ggufsync_assets.defs.jobs import sync_job
-from ggufsync_assets.defs.resources import CatalogueResource, HubResource, SettingsResource
+from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.schedules import build_schedules
 from ggufsync_assets.defs.sensors import build_alert_sensors
 from ggufsync_assets.settings import ConfigError
 
 
-def build_definitions(settings_resource: SettingsResource | None = None) -> dg.Definitions:
-    settings_resource = settings_resource or SettingsResource()
+def build_definitions(sync: SyncResource | None = None) -> dg.Definitions:
+    sync = sync or SyncResource()
     try:
-        settings = settings_resource.load()
+        settings = sync.load()
     except ConfigError as exc:
         raise dg.DagsterInvalidDefinitionError(f"invalid ggufsync configuration:\n{exc}") from None
-    catalogue = CatalogueResource(settings=settings_resource)
     assets = build_assets(settings)
-    schedules, auto_sensors = build_schedules(settings, catalogue)
+    schedules, auto_sensors = build_schedules(settings, sync)
     return dg.Definitions(
         assets=assets,
         asset_checks=build_checks(settings, {a.key.to_user_string(): a for a in assets}),
         jobs=[sync_job],
         schedules=schedules,
         sensors=[*auto_sensors, *build_alert_sensors(settings)],
-        resources={
-            "settings": settings_resource,
-            "hub": HubResource(settings=settings_resource),
-            "catalogue": catalogue,
-        },
+        resources={"sync": sync},
     )
 
 

@@ -1,104 +1,61 @@
-"""The catalogue's tables and views: a public contract analysts write SQL against.
+"""The catalogue's DDL, views and macros: a public contract analysts write SQL against.
 
-Column names follow the design's contract exactly (README documents each one); columns beyond it
-(tags, files_sha, last_seen_at, ...) exist for the pipeline's own bookkeeping and are documented too.
+Tables come from catalogue/contract.py; README documents each column. Columns beyond the design's
+contract (tags, files_sha, last_seen_at, ...) exist for the pipeline's own bookkeeping.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+import duckdb
 
-TABLES = """
+from ggufsync_assets.catalogue.contract import TABLES
+
+SCHEMA_VERSION = 1
+"""Bumped only for a change that adding columns cannot express (a new key, a changed type)."""
+
+SCHEMA_INFO = """
 CREATE TABLE IF NOT EXISTS schema_info (
     version INTEGER NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
-
-CREATE TABLE IF NOT EXISTS models (
-    repo_id VARCHAR PRIMARY KEY,
-    author VARCHAR,
-    sha VARCHAR,
-    created_at TIMESTAMPTZ,
-    last_modified TIMESTAMPTZ,
-    downloads BIGINT,
-    likes BIGINT,
-    gated BOOLEAN,
-    gated_mode VARCHAR,
-    pipeline_tag VARCHAR,
-    library_name VARCHAR,
-    license VARCHAR,
-    base_models VARCHAR[],
-    tags VARCHAR[],
-    architecture VARCHAR,
-    parameter_count BIGINT,
-    context_length BIGINT,
-    quantizations VARCHAR[],
-    gguf_file_count INTEGER,
-    total_gguf_bytes BIGINT,
-    has_mmproj BOOLEAN,
-    discovery_methods VARCHAR[],
-    completeness_score DOUBLE,
-    files_sha VARCHAR,
-    first_seen_at TIMESTAMPTZ NOT NULL,
-    last_seen_at TIMESTAMPTZ NOT NULL,
-    last_synced_at TIMESTAMPTZ NOT NULL,
-    removed_at TIMESTAMPTZ
-);
-
-CREATE TABLE IF NOT EXISTS model_files (
-    repo_id VARCHAR NOT NULL,
-    path VARCHAR NOT NULL,
-    size_bytes BIGINT,
-    quantization VARCHAR,
-    split_index INTEGER,
-    split_count INTEGER,
-    logical_file VARCHAR NOT NULL,
-    is_mmproj BOOLEAN NOT NULL,
-    lfs_sha256 VARCHAR,
-    download_url VARCHAR NOT NULL,
-    header_ok BOOLEAN,
-    synced_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (repo_id, path)
-);
-
-CREATE TABLE IF NOT EXISTS model_history (
-    repo_id VARCHAR NOT NULL,
-    changed_at TIMESTAMPTZ NOT NULL,
-    change VARCHAR NOT NULL,
-    old_sha VARCHAR,
-    new_sha VARCHAR,
-    run_id VARCHAR NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS sync_runs (
-    run_id VARCHAR PRIMARY KEY,
-    dagster_run_id VARCHAR,
-    mode VARCHAR NOT NULL,
-    partition_start VARCHAR,
-    partition_end VARCHAR,
-    started_at TIMESTAMPTZ NOT NULL,
-    finished_at TIMESTAMPTZ,
-    status VARCHAR NOT NULL,
-    complete_pass BOOLEAN NOT NULL,
-    api_requests BIGINT,
-    repos_listed BIGINT,
-    repos_new BIGINT,
-    repos_changed BIGINT,
-    repos_refreshed BIGINT,
-    repos_removed BIGINT,
-    rejects BIGINT,
-    error VARCHAR
-);
-
-CREATE TABLE IF NOT EXISTS rejected_records (
-    run_id VARCHAR NOT NULL,
-    repo_id VARCHAR,
-    stage VARCHAR NOT NULL,
-    reason VARCHAR NOT NULL,
-    record VARCHAR,
-    rejected_at TIMESTAMPTZ NOT NULL
-);
 """
+DDL = "\n\n".join([SCHEMA_INFO.strip(), *(t.ddl() for t in TABLES)])
+
+
+class SchemaError(Exception):
+    """The catalogue file was written by a newer ggufsync, or its tables cannot be migrated."""
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create what is missing and add columns the contract gained; returns the columns added.
+
+    A catalogue written by a newer ggufsync is refused rather than half understood.
+    """
+    con.execute(DDL)
+    # fetchall, not fetchone: a partly fetched result blocks the next register() on the connection
+    (version,) = con.execute("SELECT max(version) FROM schema_info").fetchall()[0]
+    if version is None:
+        con.execute("INSERT INTO schema_info VALUES (?, now())", [SCHEMA_VERSION])
+    elif version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the catalogue has schema version {version}; this ggufsync knows up to {SCHEMA_VERSION}"
+        )
+    added = []
+    for table in TABLES:
+        present = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
+                [table.name],
+            ).fetchall()
+        }
+        for column in table.columns:
+            if column.name not in present:
+                # An added column cannot be NOT NULL: the rows already there have no value.
+                con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.sql}")
+                added.append(f"{table.name}.{column.name}")
+    return added
+
 
 # Views and table macros for the common questions; README shows an example of each.
 VIEWS = """
@@ -146,25 +103,4 @@ CREATE OR REPLACE MACRO changes_since(moment) AS TABLE
     FROM model_history h
     WHERE h.changed_at >= CAST(moment AS TIMESTAMPTZ)
     ORDER BY h.changed_at, h.repo_id;
-"""
-
-# One row per repo: the facts a completeness score is made of (sync/completeness.py weighs them).
-COMPLETENESS_FACTS_SQL = """
-SELECT m.repo_id,
-       coalesce(f.files, 0) AS files,
-       coalesce(f.sized, 0) = coalesce(f.files, 0) AS file_sizes,
-       coalesce(f.known_quant, 0) = coalesce(f.weights, 0) AND coalesce(f.weights, 0) > 0 AS quantization,
-       m.architecture IS NOT NULL AS architecture,
-       m.parameter_count IS NOT NULL AS parameter_count,
-       m.context_length IS NOT NULL AS context_length,
-       m.license IS NOT NULL AS license,
-       coalesce(len(m.base_models), 0) > 0 AS base_models,
-       m.pipeline_tag IS NOT NULL AS pipeline_tag
-FROM models m
-LEFT JOIN (
-    SELECT repo_id, count(*) AS files, count(*) FILTER (WHERE size_bytes > 0) AS sized,
-           count(*) FILTER (WHERE NOT is_mmproj) AS weights,
-           count(*) FILTER (WHERE NOT is_mmproj AND quantization IS NOT NULL) AS known_quant
-    FROM model_files GROUP BY repo_id
-) f USING (repo_id)
 """

@@ -8,7 +8,8 @@ published file read-only and always see a whole sync, never half of one; a reade
 old file open keeps its old snapshot.
 
 Writes go in chunks of `performance.chunk_size` rows, each chunk one transaction, upserting on
-the primary keys, so re-running any part of a sync is idempotent.
+the primary keys, so re-running any part of a sync is idempotent. One run at a time writes: see
+catalogue/lease.py.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,29 +29,17 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ggufsync_assets.catalogue.schema import COMPLETENESS_FACTS_SQL, SCHEMA_VERSION, TABLES, VIEWS
+from ggufsync_assets.catalogue.contract import MODELS, TABLES, Source
+from ggufsync_assets.catalogue.lease import Claim, Holder, Lease, process_gone
+from ggufsync_assets.catalogue.schema import VIEWS, migrate
 from ggufsync_assets.gguf.quality import quality_table
+from ggufsync_assets.settings import Settings
 
-MODEL_UPDATE_COLUMNS = (
-    "author",
-    "sha",
-    "created_at",
-    "last_modified",
-    "downloads",
-    "likes",
-    "gated",
-    "gated_mode",
-    "pipeline_tag",
-    "library_name",
-    "license",
-    "base_models",
-    "tags",
-    "architecture",
-    "parameter_count",
-    "context_length",
-    "last_seen_at",
-    "last_synced_at",
+# What a new listing of a known repo overwrites (discovery_methods merges, see below).
+MODEL_UPDATE_COLUMNS = tuple(
+    name for name in MODELS.names(Source.LISTING, Source.STAMP) if name != "discovery_methods"
 )
+SUMMARY_UPDATES = ", ".join(f"{name} = s.{name}" for name in MODELS.names(Source.FILES))
 
 # Written twice in one sync (same last_seen_at): keep the methods of both writes.
 MERGED_METHODS = """CASE WHEN models.last_seen_at = EXCLUDED.last_seen_at
@@ -63,11 +53,6 @@ class UpsertCounts:
     changed: int = 0
     restored: int = 0
     unchanged: int = 0
-
-
-def chunks(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
-    for start in range(0, frame.height, size):
-        yield frame.slice(start, size)
 
 
 class CatalogueWriter:
@@ -146,6 +131,15 @@ class CatalogueWriter:
                 [status, finished_at, error, *counts.values(), run_id],
             )
 
+    def abandon_run(self, run_id: str, *, finished_at: datetime, error: str) -> None:
+        """A run that died mid-sync: still `running` in sync_runs, it is `abandoned` from now on."""
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE sync_runs SET status = 'abandoned', finished_at = ?, error = ? "
+                "WHERE run_id = ? AND status = 'running'",
+                [finished_at, error, run_id],
+            )
+
     def add_run_counts(self, run_id: str, **counts: int) -> None:
         """Add to a run's counters (several steps make API requests and rejects)."""
         sets = ", ".join(f"{name} = coalesce({name}, 0) + ?" for name in counts)
@@ -181,7 +175,7 @@ class CatalogueWriter:
         discovery method; otherwise the latest write's methods replace the earlier ones.
         """
         added = changed = restored = unchanged = 0
-        for chunk in chunks(frame, self.chunk_size):
+        for chunk in frame.iter_slices(self.chunk_size):
             with self._with_frame("incoming_models", chunk), self.transaction() as con:
                 counts = con.execute(
                     """
@@ -241,11 +235,11 @@ class CatalogueWriter:
     def replace_files(self, files: pl.DataFrame, summaries: pl.DataFrame) -> None:
         """Swap in the file lists of refreshed repos, and their per-repo summaries, repo by repo.
 
-        `summaries` has one row per refreshed repo (repo_id, files_sha, quantizations,
-        gguf_file_count, total_gguf_bytes, has_mmproj); `files` has their model_files rows.
+        `summaries` has one row per refreshed repo (contract.SUMMARY_FRAME); `files` has their
+        model_files rows.
         A repo's old and new files never coexist: delete and insert share a transaction.
         """
-        for chunk in chunks(summaries, self.chunk_size):
+        for chunk in summaries.iter_slices(self.chunk_size):
             repo_ids = chunk.get_column("repo_id")
             chunk_files = files.filter(pl.col("repo_id").is_in(repo_ids.implode()))
             with (
@@ -259,12 +253,8 @@ class CatalogueWriter:
                 if chunk_files.height:
                     con.execute("INSERT INTO model_files BY NAME SELECT * FROM incoming_files")
                 con.execute(
-                    """
-                    UPDATE models SET files_sha = s.files_sha, quantizations = s.quantizations,
-                           gguf_file_count = s.gguf_file_count, total_gguf_bytes = s.total_gguf_bytes,
-                           has_mmproj = s.has_mmproj
-                    FROM incoming_summaries s WHERE models.repo_id = s.repo_id
-                    """
+                    f"UPDATE models SET {SUMMARY_UPDATES} "  # noqa: S608 - column names are ours
+                    "FROM incoming_summaries s WHERE models.repo_id = s.repo_id"
                 )
 
     def repos_without_header_facts(self) -> set[str]:
@@ -285,16 +275,36 @@ class CatalogueWriter:
                 """
             )
 
-    def completeness_facts(self, since: datetime | None, until: datetime | None) -> pl.DataFrame:
-        return self.con.sql(
-            f"SELECT * FROM ({COMPLETENESS_FACTS_SQL}) WHERE repo_id IN ("  # noqa: S608 - our own SQL
-            "SELECT repo_id FROM models WHERE removed_at IS NULL "
-            "AND (? IS NULL OR last_modified >= ?) AND (? IS NULL OR last_modified < ?))",
+    def completeness_facts(
+        self, since: datetime | None, until: datetime | None, model_facts: tuple[str, ...]
+    ) -> pl.DataFrame:
+        """Per present repo in the window: its file counts, and whether each of `model_facts`
+        (models columns) holds a value."""
+        present = ", ".join(f"{_has_value(name)} AS {name}" for name in model_facts)
+        frame: pl.DataFrame = self.con.sql(
+            f"""
+            SELECT m.repo_id,
+                   coalesce(f.files, 0) AS files,
+                   coalesce(f.sized, 0) = coalesce(f.files, 0) AS file_sizes,
+                   coalesce(f.known_quant, 0) = coalesce(f.weights, 0) AND coalesce(f.weights, 0) > 0
+                       AS quantization,
+                   {present}
+            FROM models m
+            LEFT JOIN (
+                SELECT repo_id, count(*) AS files, count(*) FILTER (WHERE size_bytes > 0) AS sized,
+                       count(*) FILTER (WHERE NOT is_mmproj) AS weights,
+                       count(*) FILTER (WHERE NOT is_mmproj AND quantization IS NOT NULL) AS known_quant
+                FROM model_files GROUP BY repo_id
+            ) f USING (repo_id)
+            WHERE m.removed_at IS NULL
+              AND (? IS NULL OR m.last_modified >= ?) AND (? IS NULL OR m.last_modified < ?)
+            """,  # noqa: S608 - column names are ours
             params=[since, since, until, until],
         ).pl()
+        return frame
 
     def set_completeness(self, scores: pl.DataFrame) -> None:
-        for chunk in chunks(scores, self.chunk_size):
+        for chunk in scores.iter_slices(self.chunk_size):
             with self._with_frame("incoming_scores", chunk), self.transaction() as con:
                 con.execute(
                     "UPDATE models SET completeness_score = s.completeness_score "
@@ -319,7 +329,7 @@ class CatalogueWriter:
         return int(removed[0]) if removed else 0
 
     def add_rejects(self, rejects: pl.DataFrame) -> None:
-        for chunk in chunks(rejects, self.chunk_size):
+        for chunk in rejects.iter_slices(self.chunk_size):
             with self._with_frame("incoming_rejects", chunk), self.transaction() as con:
                 con.execute("INSERT INTO rejected_records BY NAME SELECT * FROM incoming_rejects")
 
@@ -328,13 +338,47 @@ class CatalogueStore:
     def __init__(self, path: Path, *, chunk_size: int = 100, memory_limit_mb: int | None = None) -> None:
         self.published = path
         self.working = path.with_name(f".{path.stem}.working{path.suffix}")
+        self.lease = Lease(path.with_name(f".{path.stem}.lease"))
         self.exports = path.parent / "exports"
         self.chunk_size = chunk_size
         self.memory_limit_mb = memory_limit_mb
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CatalogueStore:
+        return cls(
+            Path(settings.storage.catalogue_path),
+            chunk_size=settings.performance.chunk_size,
+            memory_limit_mb=settings.performance.memory_limit_mb,
+        )
+
+    def claim(
+        self,
+        run_id: str,
+        *,
+        is_dead: Callable[[Holder], bool] = process_gone,
+        waiting: Callable[[Holder], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> Claim:
+        """Hold the catalogue for `run_id` (waiting while another live run holds it). A run's first
+        claim brings the working file's schema up to date, once for the whole run."""
+        claim = self.lease.claim(run_id, is_dead=is_dead, waiting=waiting, stop=stop)
+        if claim.first:
+            with self._connection(prepare=True):
+                pass
+        return claim
+
+    def release(self, run_id: str) -> None:
+        self.lease.release(run_id)
+
     @contextlib.contextmanager
     def writer(self) -> Iterator[CatalogueWriter]:
         """Open the working file for one sync step; it is closed (and checkpointed) on exit."""
+        with self._connection(prepare=not self.working.exists()) as con:
+            yield CatalogueWriter(con, self.chunk_size)
+            con.execute("CHECKPOINT")
+
+    @contextlib.contextmanager
+    def _connection(self, *, prepare: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         self.working.parent.mkdir(parents=True, exist_ok=True)
         if not self.working.exists() and self.published.exists():
             shutil.copyfile(self.published, self.working)  # carry on from the last published sync
@@ -342,9 +386,18 @@ class CatalogueStore:
         try:
             if self.memory_limit_mb:
                 con.execute(f"SET memory_limit = '{int(self.memory_limit_mb)}MiB'")
-            ensure_schema(con)
-            yield CatalogueWriter(con, self.chunk_size)
-            con.execute("CHECKPOINT")
+            if prepare:
+                prepare_schema(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def working_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read-only SQL on the working file, for checks that score what a run wrote."""
+        con = _connect_when_free(self.working, read_only=True)
+        try:
+            yield con
         finally:
             con.close()
 
@@ -400,21 +453,21 @@ class CatalogueStore:
         return written
 
 
-EXPORTED_TABLES = ("models", "model_files", "model_history", "sync_runs", "rejected_records")
+EXPORTED_TABLES = tuple(t.name for t in TABLES)
 LOCK_WAIT_SECONDS = 600.0
 
 
-def _connect_when_free(path: Path) -> duckdb.DuckDBPyConnection:
-    """DuckDB refuses a file another process holds; wait for it rather than fail the sync.
+def _connect_when_free(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """DuckDB refuses a file another process holds; wait for it rather than fail the step.
 
-    The catalogue_writer pool already serializes Dagster's writers; this covers writers outside
-    one instance (two DAGSTER_HOMEs on one catalogue), bounded by LOCK_WAIT_SECONDS.
+    The lease keeps other runs out; this covers a run's own steps and checks in separate
+    processes (a multiprocess executor), bounded by LOCK_WAIT_SECONDS.
     """
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path))
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
@@ -422,12 +475,15 @@ def _connect_when_free(path: Path) -> duckdb.DuckDBPyConnection:
             delay = min(delay * 2, 2.0)
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(TABLES)
-    # fetchall, not fetchone: a partly fetched result blocks the next register() on the connection
-    (version,) = con.execute("SELECT max(version) FROM schema_info").fetchall()[0]
-    if version is None:
-        con.execute("INSERT INTO schema_info VALUES (?, now())", [SCHEMA_VERSION])
+def _has_value(column: str) -> str:
+    """SQL true when a models column holds a value (a list column: a non-empty one)."""
+    kind = MODELS.column(column).sql
+    return f"coalesce(len(m.{column}), 0) > 0" if kind.endswith("[]") else f"m.{column} IS NOT NULL"
+
+
+def prepare_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables and columns as the contract says, the quantization ranks and the views."""
+    migrate(con)
     ranks = pl.DataFrame(
         sorted(quality_table().items()),
         schema={"quantization": pl.String, "quality": pl.Float64},

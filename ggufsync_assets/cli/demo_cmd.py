@@ -16,7 +16,7 @@ from ggufsync_assets.cli.common import EXIT_OK
 from ggufsync_assets.cli.sync_cmd import run_sync
 from ggufsync_assets.defs.instance import instance
 from ggufsync_assets.defs.jobs import sync_tags
-from ggufsync_assets.defs.resources import SettingsResource
+from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import SyncMode
 from ggufsync_assets.settings.layers import config_dir
@@ -57,7 +57,7 @@ def _demo(args: argparse.Namespace) -> int:
     ) as hub:
         print(f"simulated Hub with {args.repos} repos at {hub.url}")
         flags = demo_overrides(hub.url, args.catalogue)
-        resource = SettingsResource(config_dir=str(config_dir()), overrides_json=json.dumps(flags))
+        resource = SyncResource(config_dir=str(config_dir()), overrides_json=json.dumps(flags))
         settings = resource.load()
         code = run_sync(resource, settings, instance(), sync_tags(settings, SyncMode.FULL, datetime.now(UTC)))
     if code != EXIT_OK:

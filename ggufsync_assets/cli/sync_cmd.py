@@ -19,12 +19,12 @@ import dagster as dg
 
 from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.cli.common import EXIT_OK, add_settings_options
-from ggufsync_assets.defs.assets import configure_logging
 from ggufsync_assets.defs.history import sync_history
 from ggufsync_assets.defs.instance import instance
 from ggufsync_assets.defs.jobs import SYNC_JOB, sync_tags
-from ggufsync_assets.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, window_of
-from ggufsync_assets.defs.resources import SettingsResource
+from ggufsync_assets.defs.partitions import window_of
+from ggufsync_assets.defs.resources import SyncResource, configure_logging
+from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.settings import Settings, SyncMode, load_settings
@@ -55,10 +55,6 @@ def sync_flags(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def _store(settings: Settings) -> CatalogueStore:
-    return CatalogueStore(Path(settings.storage.catalogue_path), chunk_size=settings.performance.chunk_size)
-
-
 def _sync(args: argparse.Namespace) -> int:
     flags = sync_flags(args)
     directory = args.config_dir or config_dir()
@@ -67,7 +63,7 @@ def _sync(args: argparse.Namespace) -> int:
     logging.basicConfig(format="%(message)s", stream=sys.stderr)
     _log_to_file(Path(LOG_FILE))
     now = datetime.now(UTC)
-    store = _store(settings)
+    store = CatalogueStore.from_settings(settings)
     dagster = instance()
     mode, reason = decide_mode(settings, sync_history(dagster, store), now)
     tags = sync_tags(settings, mode, now)
@@ -79,14 +75,14 @@ def _sync(args: argparse.Namespace) -> int:
         plan = asyncio.run(_plan(settings, store, window, mode, reason))
         print_plan(plan)
         return EXIT_OK
-    resource = SettingsResource(
+    resource = SyncResource(
         environment=args.env, config_dir=str(directory), overrides_json=json.dumps(flags, default=str)
     )
     return run_sync(resource, settings, dagster, tags)
 
 
 def run_sync(
-    resource: SettingsResource, settings: Settings, dagster: dg.DagsterInstance, tags: dict[str, str]
+    resource: SyncResource, settings: Settings, dagster: dg.DagsterInstance, tags: dict[str, str]
 ) -> int:
     """Execute the sync job in this process and print how it went."""
     from ggufsync_assets.definitions import build_definitions  # noqa: PLC0415 - loads Dagster definitions
@@ -104,7 +100,7 @@ def run_sync(
         message = failure.message if failure else "see the run in the Dagster UI"
         print(f"sync failed (run {result.run_id}): {message}", file=sys.stderr)
         return EXIT_SYNC_FAILED
-    print_summary(_store(settings), result.run_id)
+    print_summary(CatalogueStore.from_settings(settings), result.run_id)
     return EXIT_OK
 
 

@@ -4,42 +4,34 @@ Blocking ERROR checks sit on the partitioned assets, upstream of gguf_catalogue,
 stops the run before anything is published. Checks read the working catalogue the run wrote.
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 
-from ggufsync_assets.defs.resources import CatalogueResource, SettingsResource
+from ggufsync_assets.defs.resources import SyncResource
+from ggufsync_assets.defs.steps import fail_run
 from ggufsync_assets.settings import Settings
 
 MAX_REJECT_SHARE = 0.02
 """Rejected records above this share of a run's listed repos are worth a look (WARN)."""
 
 
-def _query(catalogue: CatalogueResource, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with catalogue.store().writer() as writer:
-        return writer.con.sql(sql, params=params or []).fetchall()
+def _query(
+    sync: SyncResource, sql: str, params: list[Any] | None = None, *, published: bool = False
+) -> list[tuple[Any, ...]]:
+    """Read what this run wrote, read-only (checks never write): the working file, or once the run
+    has published, the published file."""
+    store = sync.store()
+    with store.reader() if published else store.working_reader() as con:
+        return con.sql(sql, params=params or []).fetchall()
 
 
 def _blocking(
-    context: dg.AssetCheckExecutionContext,
-    catalogue: CatalogueResource,
-    check: str,
-    result: dg.AssetCheckResult,
+    context: dg.AssetCheckExecutionContext, sync: SyncResource, check: str, result: dg.AssetCheckResult
 ) -> dg.AssetCheckResult:
-    """A failing blocking check ends the sync like a failing step: its sync_runs row says failed,
-    and what was written is published only if error_handling.preserve_data_on_failure is off."""
+    """A failing blocking check ends the sync like a failing step (see defs/steps.py: fail_run)."""
     if not result.passed:
-        store = catalogue.store()
-        with store.writer() as writer:
-            writer.finish_run(
-                context.run.run_id,
-                status="failed",
-                finished_at=datetime.now(UTC),
-                error=f"blocking check {check} failed",
-            )
-        if not catalogue.settings.load().error_handling.preserve_data_on_failure:
-            store.publish()
+        fail_run(context, sync, f"blocking check {check} failed")
     return result
 
 
@@ -50,11 +42,11 @@ def build_checks(
 
     @dg.asset_check(asset=assets["gguf_model_completeness"], blocking=True)
     def completeness_meets_minimum(
-        context: dg.AssetCheckExecutionContext, catalogue: CatalogueResource
+        context: dg.AssetCheckExecutionContext, sync: SyncResource
     ) -> dg.AssetCheckResult:
         """Mean completeness of the repos in the catalogue is at least validation.min_completeness_score."""
         [(mean, below, repos)] = _query(
-            catalogue,
+            sync,
             "SELECT avg(completeness_score), count(*) FILTER (WHERE completeness_score < ?), count(*) "
             "FROM models WHERE removed_at IS NULL",
             [minimum],
@@ -62,7 +54,7 @@ def build_checks(
         passed = repos == 0 or (mean is not None and mean >= minimum)
         return _blocking(
             context,
-            catalogue,
+            sync,
             "completeness_meets_minimum",
             dg.AssetCheckResult(
                 passed=passed,
@@ -77,12 +69,10 @@ def build_checks(
         )
 
     @dg.asset_check(asset=assets["gguf_model_listing"], blocking=True)
-    def no_duplicate_keys(
-        context: dg.AssetCheckExecutionContext, catalogue: CatalogueResource
-    ) -> dg.AssetCheckResult:
+    def no_duplicate_keys(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
         """One row per repo (the Hub treats ids case-insensitively) and per file path in a repo."""
         [(repos, files)] = _query(
-            catalogue,
+            sync,
             """
             SELECT (SELECT count(*) FROM (SELECT lower(repo_id) FROM models WHERE removed_at IS NULL
                                           GROUP BY 1 HAVING count(*) > 1)),
@@ -91,7 +81,7 @@ def build_checks(
         )
         return _blocking(
             context,
-            catalogue,
+            sync,
             "no_duplicate_keys",
             dg.AssetCheckResult(
                 passed=repos == 0 and files == 0,
@@ -102,11 +92,11 @@ def build_checks(
 
     @dg.asset_check(asset=assets["gguf_model_listing"])
     def rejects_below_bound(
-        context: dg.AssetCheckExecutionContext, catalogue: CatalogueResource
+        context: dg.AssetCheckExecutionContext, sync: SyncResource
     ) -> dg.AssetCheckResult:
         """Records failing validation in this run stay below 2 % of the repos it listed."""
         [(rejects, listed)] = _query(
-            catalogue,
+            sync,
             "SELECT (SELECT count(*) FROM rejected_records WHERE run_id = ?), "
             "coalesce((SELECT repos_listed FROM sync_runs WHERE run_id = ?), 0)",
             [context.run.run_id, context.run.run_id],
@@ -120,11 +110,11 @@ def build_checks(
 
     @dg.asset_check(asset=assets["gguf_catalogue"])
     def listed_equals_catalogued(
-        context: dg.AssetCheckExecutionContext, catalogue: CatalogueResource
+        context: dg.AssetCheckExecutionContext, sync: SyncResource
     ) -> dg.AssetCheckResult:
         """Every present repo in the run's window was seen by this run, and nothing else is present there."""
         rows = _query(
-            catalogue,
+            sync,
             """
             SELECT r.repos_listed,
                    (SELECT count(*) FROM models m WHERE m.removed_at IS NULL AND m.last_seen_at >= r.started_at),
@@ -133,6 +123,7 @@ def build_checks(
             FROM sync_runs r WHERE r.run_id = ?
             """,
             [context.run.run_id],
+            published=True,
         )
         if not rows:
             return dg.AssetCheckResult(passed=True, metadata={"note": "no listing in this run"})
@@ -148,12 +139,10 @@ def build_checks(
     if settings.validation.enable_file_verification:
 
         @dg.asset_check(asset=assets["gguf_model_files"], blocking=True)
-        def files_verified(
-            context: dg.AssetCheckExecutionContext, catalogue: CatalogueResource
-        ) -> dg.AssetCheckResult:
+        def files_verified(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
             """Files refreshed in this run start with the GGUF magic bytes and have sizes."""
             [(checked, failed, sizeless)] = _query(
-                catalogue,
+                sync,
                 """
                 SELECT count(header_ok), count(*) FILTER (WHERE header_ok = false),
                        count(*) FILTER (WHERE coalesce(size_bytes, 0) <= 0)
@@ -164,7 +153,7 @@ def build_checks(
             )
             return _blocking(
                 context,
-                catalogue,
+                sync,
                 "files_verified",
                 dg.AssetCheckResult(
                     passed=failed == 0 and sizeless == 0,
@@ -175,6 +164,3 @@ def build_checks(
 
         checks.append(files_verified)
     return checks
-
-
-__all__ = ["SettingsResource", "build_checks"]

@@ -8,10 +8,9 @@ import dagster as dg
 import duckdb
 
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_assets.defs.assets import MODE_TAG
+from ggufsync_assets.defs.tags import MODE_TAG, SYNC_TAG
 from ggufsync_assets.sync.modes import SyncHistory
 
-SYNC_TAG = "ggufsync/sync"
 FINISHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
 

@@ -1,9 +1,8 @@
 """The Dagster instance ggufsync runs against: DAGSTER_HOME, or `.dagster_home/` in the project.
 
-Its dagster.yaml is written when missing: the catalogue_writer pool (every pool limited to one
-step at a time, so two runs never write the catalogue together) and ggufsync's loggers captured
-in run logs. A persistent home is what makes the pool work across processes and what lets
-`dagster dev` show the runs the CLI made.
+Its dagster.yaml is written when missing: ggufsync's loggers captured in run logs, telemetry off.
+A persistent home is what lets `dagster dev` show the runs the CLI made, and what lets a sync
+tell a run that ended from one still running (see defs/steps.py).
 """
 
 from __future__ import annotations
@@ -20,10 +19,6 @@ DEFAULT_HOME = ".dagster_home"
 LOCK_FILE = ".ggufsync-instance.lock"
 INSTANCE_YAML = """\
 # ggufsync's Dagster instance; written by ggufsync when missing, yours to extend.
-concurrency:
-  pools:
-    default_limit: 1  # catalogue_writer: one step writes the DuckDB catalogue at a time
-    granularity: op
 python_logs:
   managed_python_loggers:
     - ggufsync

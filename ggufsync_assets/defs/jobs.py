@@ -6,9 +6,9 @@ from datetime import datetime
 
 import dagster as dg
 
-from ggufsync_assets.defs.assets import GROUP, MODE_TAG
-from ggufsync_assets.defs.history import SYNC_TAG
+from ggufsync_assets.defs.assets import GROUP
 from ggufsync_assets.defs.partitions import all_keys, keys_for_hours, range_tags
+from ggufsync_assets.defs.tags import MODE_TAG, SYNC_TAG
 from ggufsync_assets.settings import Settings, SyncMode
 
 SYNC_JOB = "ggufsync_sync"

@@ -6,16 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from ggufsync_assets.sync.steps import Window
+from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
+from ggufsync_assets.sync.window import Window
 
 FIRST_DAY = "2023-08-01"
 DAILY = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, end_offset=1)
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def all_keys() -> list[str]:
-    return DAILY.get_partition_keys()
+    return list(DAILY.get_partition_keys())
 
 
 def window_of(first_key: str, last_key: str) -> Window:

@@ -1,53 +1,62 @@
-"""Dagster resources: the settings (loaded where the run executes), the Hub client, the catalogue.
+"""The one Dagster resource of a sync: its settings, and the catalogue store and Hub client built
+from them.
 
-Settings are loaded inside the run, not stored in run config, so the token (from the run's
-environment or a cached login) never lands in Dagster's storage or UI.
+Settings are loaded where the run executes, once per step (not stored in run config), so the
+token (from the run's environment or a cached login) never lands in Dagster's storage or UI.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.progress import ProgressCallback
 from ggufsync_assets.settings import Settings, load_settings
 
-WRITER_POOL = "catalogue_writer"
+LOGGER = "ggufsync"
 
 
-class SettingsResource(dg.ConfigurableResource):
+def configure_logging(settings: Settings) -> None:
+    """log_level (DEBUG under debug_mode) for every ggufsync logger, in runs and in the CLI."""
+    level = logging.DEBUG if settings.debug_mode else getattr(logging, settings.log_level.value)
+    logging.getLogger(LOGGER).setLevel(level)
+
+
+class SyncResource(dg.ConfigurableResource["SyncResource"]):
     """Which configuration to load: an environment, a config folder and command-line overrides."""
 
     environment: str | None = None
     config_dir: str | None = None
     overrides_json: str = "{}"
+    _loaded: Settings | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._loaded = self.load()
+        configure_logging(self._loaded)
 
     def load(self) -> Settings:
+        """Read and validate the settings now (definitions and sensors call this; steps use
+        `settings`, loaded once when the step starts)."""
         return load_settings(
             env=self.environment,
             flags=json.loads(self.overrides_json),
             directory=Path(self.config_dir) if self.config_dir else None,
         ).settings
 
-
-class HubResource(dg.ConfigurableResource):
-    settings: SettingsResource
-
-    def client(self, progress: ProgressCallback | None = None) -> HubClient:
-        return HubClient(ClientOptions.from_settings(self.settings.load()), progress=progress)
-
-
-class CatalogueResource(dg.ConfigurableResource):
-    settings: SettingsResource
+    @property
+    def settings(self) -> Settings:
+        if self._loaded is None:
+            self._loaded = self.load()
+        return self._loaded
 
     def store(self) -> CatalogueStore:
-        settings = self.settings.load()
-        return CatalogueStore(
-            Path(settings.storage.catalogue_path),
-            chunk_size=settings.performance.chunk_size,
-            memory_limit_mb=settings.performance.memory_limit_mb,
-        )
+        return CatalogueStore.from_settings(self.settings)
+
+    def client(self, progress: ProgressCallback | None = None) -> HubClient:
+        return HubClient(ClientOptions.from_settings(self.settings), progress=progress)

@@ -11,7 +11,8 @@ import dagster as dg
 
 from ggufsync_assets.defs.history import sync_history
 from ggufsync_assets.defs.jobs import sync_job, sync_tags
-from ggufsync_assets.defs.resources import CatalogueResource
+from ggufsync_assets.defs.resources import SyncResource
+from ggufsync_assets.defs.tags import REASON_TAG
 from ggufsync_assets.settings import Settings, SyncMode
 from ggufsync_assets.sync.modes import decide_mode
 
@@ -19,7 +20,7 @@ AUTO_CHECK_SECONDS = 3600
 
 
 def build_schedules(
-    settings: Settings, catalogue: CatalogueResource
+    settings: Settings, sync: SyncResource
 ) -> tuple[list[dg.ScheduleDefinition], list[dg.SensorDefinition]]:
     auto = settings.sync_behavior.mode is SyncMode.AUTO
     running, stopped = dg.DefaultScheduleStatus.RUNNING, dg.DefaultScheduleStatus.STOPPED
@@ -53,7 +54,7 @@ def build_schedules(
     def auto_sync_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         """Once a day (and again after a failure), run the sync the `auto` rule picks."""
         now = datetime.now(UTC)
-        history = sync_history(context.instance, catalogue.store())
+        history = sync_history(context.instance, sync.store())
         mode, reason = decide_mode(settings, history, now)
         last = datetime.fromisoformat(context.cursor) if context.cursor else None
         # Retry once per failure: a failure that ended before the last request has been retried
@@ -68,7 +69,7 @@ def build_schedules(
             )
         context.log.info(f"auto mode chose a {mode.value} sync: {reason}")
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(tags={**sync_tags(settings, mode, now), "ggufsync/reason": reason})],
+            run_requests=[dg.RunRequest(tags={**sync_tags(settings, mode, now), REASON_TAG: reason})],
             cursor=now.isoformat(),
         )
 

@@ -4,17 +4,23 @@ The `gguf` library tag finds most repos; some GGUF uploads are untagged, so mult
 discovery (sync_behavior.enable_multi_strategy_discovery) also searches names for "gguf", lists
 the configured publishers' repos and runs the configured search terms. Every strategy pages the
 listing sorted by lastModified and stops at the start of the window being synced.
+
+`discover` is the one discovery loop: the sync's listing step writes what it yields, and the dry
+run counts it, so a plan is the sync's plan by construction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from ggufsync_assets.hub.client import ListingQuery
+from ggufsync_assets.hub.client import HubClient, ListingQuery
 from ggufsync_assets.settings import Settings
-from ggufsync_assets.sync.records import LISTING_EXPAND
+from ggufsync_assets.sync.records import LISTING_EXPAND, validate_with
+from ggufsync_assets.sync.window import Window
 
 
 class Method(StrEnum):
@@ -37,17 +43,44 @@ class Strategy:
 
 
 def strategies(settings: Settings, modified_since: datetime | None, page_size: int = 1000) -> list[Strategy]:
-    def query(**kwargs: object) -> ListingQuery:
-        return ListingQuery(
-            expand=LISTING_EXPAND,
-            page_size=page_size,
-            modified_since=modified_since,
-            **kwargs,  # type: ignore[arg-type]
-        )
-
-    found = [Strategy(Method.TAG, query(filter=("gguf",)))]
+    base = ListingQuery(expand=LISTING_EXPAND, page_size=page_size, modified_since=modified_since)
+    found = [Strategy(Method.TAG, replace(base, filter=("gguf",)))]
     if settings.sync_behavior.enable_multi_strategy_discovery:
-        found.append(Strategy(Method.SEARCH, query(search="gguf")))
-        found += [Strategy(Method.AUTHOR, query(author=a)) for a in settings.discovery.authors]
-        found += [Strategy(Method.TERM, query(search=t)) for t in settings.discovery.search_terms]
+        found.append(Strategy(Method.SEARCH, replace(base, search="gguf")))
+        found += [Strategy(Method.AUTHOR, replace(base, author=a)) for a in settings.discovery.authors]
+        found += [Strategy(Method.TERM, replace(base, search=t)) for t in settings.discovery.search_terms]
     return found
+
+
+@dataclass
+class Page:
+    """What one listing page gave a strategy; `done` marks the strategy's end (an empty page)."""
+
+    strategy: Strategy
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    """Valid rows of repos in the window that have .gguf files."""
+    rejects: list[tuple[Any, str]] = field(default_factory=list)
+    fixed: list[tuple[Any, list[str]]] = field(default_factory=list)
+    without_gguf_files: list[str] = field(default_factory=list)
+    done: bool = False
+
+
+async def discover(client: HubClient, settings: Settings, window: Window) -> AsyncIterator[Page]:
+    """Every strategy's pages, validated and cut to the window, in the order the Hub serves them."""
+    for strategy in strategies(settings, window.start):
+        async for records in client.iter_model_pages(strategy.query):
+            page = Page(strategy)
+            for record in records:
+                outcome = validate_with(settings, record)
+                if outcome.fixes:
+                    page.fixed.append((record, outcome.fixes))
+                if outcome.row is None:
+                    page.rejects.append((record, outcome.reason or "invalid"))
+                elif not window.contains(outcome.row["last_modified"]):
+                    continue
+                elif not outcome.has_gguf_files:
+                    page.without_gguf_files.append(outcome.row["repo_id"])
+                else:
+                    page.rows.append(outcome.row)
+            yield page
+        yield Page(strategy, done=True)

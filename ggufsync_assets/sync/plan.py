@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.settings import Settings, SyncMode
-from ggufsync_assets.sync.discovery import strategies
-from ggufsync_assets.sync.records import validate_with
-from ggufsync_assets.sync.steps import Window
+from ggufsync_assets.sync.discovery import discover
+from ggufsync_assets.sync.window import Window
 
 
 @dataclass(frozen=True)
@@ -53,14 +52,9 @@ async def plan_sync(
 ) -> Plan:
     found: dict[str, str | None] = {}
     rejected = 0
-    for strategy in strategies(settings, window.start):
-        async for page in client.iter_model_pages(strategy.query):
-            for record in page:
-                outcome = validate_with(settings, record)
-                if outcome.row is None:
-                    rejected += 1
-                elif outcome.has_gguf_files and window.contains(outcome.row["last_modified"]):
-                    found[outcome.row["repo_id"]] = outcome.row["sha"]
+    async for page in discover(client, settings, window):
+        rejected += len(page.rejects)
+        found.update((row["repo_id"], row["sha"]) for row in page.rows)
     new = sorted(r for r in found if r not in known_shas)
     changed = sorted(r for r, sha in found.items() if r in known_shas and known_shas[r] != sha)
     rate = min(settings.rate_limiting.requests_per_second, settings.rate_limiting.requests_per_hour / 3600)

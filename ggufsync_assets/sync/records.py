@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
 
+from ggufsync_assets.catalogue.contract import listing_row
 from ggufsync_assets.gguf.names import is_gguf_path
 from ggufsync_assets.hub.client import parse_hub_time
 from ggufsync_assets.settings import Settings
@@ -73,6 +74,39 @@ class ListingRecord(BaseModel):
     card_data: dict[str, Any] | None = Field(None, alias="cardData")
     gguf: GgufSummary | None = None
     siblings: list[Sibling] = Field(default_factory=list)
+
+    @property
+    def owner(self) -> str:
+        return self.author or self.id.split("/", 1)[0]
+
+    @property
+    def summary(self) -> GgufSummary:
+        return self.gguf or GgufSummary()
+
+    @property
+    def license(self) -> str | None:
+        """cardData's license, else the `license:` tag."""
+        value = (self.card_data or {}).get("license")
+        if isinstance(value, str) and value:
+            return value
+        return next((t.removeprefix("license:") for t in self.tags if t.startswith("license:")), None)
+
+    @property
+    def base_models(self) -> list[str]:
+        """cardData's base_model (a string or a list), else the `base_model:` tags."""
+        value = (self.card_data or {}).get("base_model")
+        if isinstance(value, str) and value:
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
+            return list(dict.fromkeys(value))
+        found = []
+        for tag in self.tags:
+            if not tag.startswith("base_model:"):
+                continue
+            rest = tag.removeprefix("base_model:")
+            relation, sep, target = rest.partition(":")
+            found.append(target if sep and "/" not in relation else rest)
+        return list(dict.fromkeys(found))
 
     @field_validator("id")
     @classmethod
@@ -156,55 +190,6 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def license_of(record: ListingRecord) -> str | None:
-    card = record.card_data or {}
-    license_value = card.get("license")
-    if isinstance(license_value, str) and license_value:
-        return license_value
-    return next((t.removeprefix("license:") for t in record.tags if t.startswith("license:")), None)
-
-
-def base_models_of(record: ListingRecord) -> list[str]:
-    """cardData's base_model (a string or a list), else the `base_model:` tags."""
-    card = record.card_data or {}
-    value = card.get("base_model")
-    if isinstance(value, str) and value:
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
-        return list(dict.fromkeys(value))
-    found = []
-    for tag in record.tags:
-        if not tag.startswith("base_model:"):
-            continue
-        rest = tag.removeprefix("base_model:")
-        relation, sep, target = rest.partition(":")
-        found.append(target if sep and "/" not in relation else rest)
-    return list(dict.fromkeys(found))
-
-
-def to_row(record: ListingRecord) -> dict[str, Any]:
-    summary = record.gguf or GgufSummary()
-    return {
-        "repo_id": record.id,
-        "author": record.author or record.id.split("/", 1)[0],
-        "sha": record.sha,
-        "created_at": record.created_at,
-        "last_modified": record.last_modified,
-        "downloads": record.downloads,
-        "likes": record.likes,
-        "gated": record.gated is not False,
-        "gated_mode": record.gated if isinstance(record.gated, str) else None,
-        "pipeline_tag": record.pipeline_tag,
-        "library_name": record.library_name,
-        "license": license_of(record),
-        "base_models": base_models_of(record),
-        "tags": record.tags,
-        "architecture": summary.architecture,
-        "parameter_count": summary.total,
-        "context_length": summary.context_length,
-    }
-
-
 def has_gguf_files(record: ListingRecord) -> bool:
     return any(is_gguf_path(s.rfilename) for s in record.siblings)
 
@@ -238,7 +223,7 @@ def validate(record: Any, *, schema_validation: bool, automatic_fixes: bool) -> 
 
 
 def _accepted(record: ListingRecord, fixes: list[str]) -> Outcome:
-    return Outcome(row=to_row(record), fixes=fixes, has_gguf_files=has_gguf_files(record))
+    return Outcome(row=listing_row(record), fixes=fixes, has_gguf_files=has_gguf_files(record))
 
 
 def validate_with(settings: Settings, record: Any) -> Outcome:

@@ -11,8 +11,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from ggufsync_assets.catalogue.contract import FILE_FRAME, MODEL_FRAME, SUMMARY_FRAME
 from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
-from ggufsync_assets.sync.steps import FILE_SCHEMA, MODEL_SCHEMA, SUMMARY_SCHEMA
 
 SYNC_1 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SYNC_2 = SYNC_1 + timedelta(days=1)
@@ -50,7 +50,7 @@ def model(repo_id: str, *, seen: datetime = SYNC_1, **overrides: Any) -> dict[st
 
 
 def models(*rows: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=MODEL_SCHEMA)
+    return pl.DataFrame(list(rows), schema=MODEL_FRAME)
 
 
 def gguf(
@@ -83,7 +83,7 @@ def gguf(
 
 
 def files(*rows: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=FILE_SCHEMA)
+    return pl.DataFrame(list(rows), schema=FILE_FRAME)
 
 
 def summary_of(repo_id: str, file_rows: list[dict[str, Any]], files_sha: str = SHA_A) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def summary_of(repo_id: str, file_rows: list[dict[str, Any]], files_sha: str = S
 
 
 def summaries(*rows: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=SUMMARY_SCHEMA)
+    return pl.DataFrame(list(rows), schema=SUMMARY_FRAME)
 
 
 def put_files(writer: CatalogueWriter, repo_id: str, *file_rows: dict[str, Any], sha: str = SHA_A) -> None:

@@ -16,7 +16,7 @@ import pytest
 from ggufsync_assets.catalogue.store import EXPORTED_TABLES, CatalogueStore
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import all_keys, range_tags
-from ggufsync_assets.defs.resources import CatalogueResource, SettingsResource
+from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import SYNC_1, gguf, model, models, put_files
 
@@ -96,8 +96,8 @@ def test_exporting_again_replaces_the_files(store: CatalogueStore) -> None:
 # ----- the setting, through a sync run --------------------------------------------------------------
 
 
-def settings_resource(config_dir: Path, **overrides: Any) -> SettingsResource:
-    return SettingsResource(config_dir=str(config_dir), overrides_json=json.dumps(overrides))
+def settings_resource(config_dir: Path, **overrides: Any) -> SyncResource:
+    return SyncResource(config_dir=str(config_dir), overrides_json=json.dumps(overrides))
 
 
 @pytest.mark.parametrize(("compression", "codec"), [(True, "ZSTD"), (False, "UNCOMPRESSED")])
@@ -150,5 +150,5 @@ def test_performance_memory_limit_mb_reaches_the_catalogue_writer(
         bare_config_dir,
         **{"performance.memory_limit_mb": 256, "storage.catalogue_path": str(tmp_path / "catalogue.duckdb")},
     )
-    with CatalogueResource(settings=resource).store().writer() as writer:
+    with resource.store().writer() as writer:
         assert_megabytes(memory_limit_bytes(writer.con), 256)

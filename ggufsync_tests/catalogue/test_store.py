@@ -10,10 +10,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from ggufsync_assets.catalogue.contract import HEADER_FACTS_FRAME
 from ggufsync_assets.catalogue.schema import SCHEMA_VERSION
 from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter, UpsertCounts
 from ggufsync_assets.gguf.quality import quality_table
-from ggufsync_assets.sync.steps import HEADER_FACTS_SCHEMA
 from ggufsync_tests.catalogue.conftest import (
     SHA_A,
     SHA_B,
@@ -369,7 +369,7 @@ def test_header_facts_fill_gaps_and_never_overwrite_the_hub(writer: CatalogueWri
                 {"repo_id": "a/known", "architecture": "llama", "context_length": 1},
                 {"repo_id": "a/blank", "architecture": "gemma3", "context_length": 131_072},
             ],
-            schema=HEADER_FACTS_SCHEMA,
+            schema=HEADER_FACTS_FRAME,
         )
     )
     assert rows(writer, "SELECT repo_id, architecture, context_length FROM models ORDER BY repo_id") == [

@@ -22,7 +22,7 @@ import pytest
 from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import all_keys, range_tags
-from ggufsync_assets.defs.resources import SettingsResource
+from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import model, models
 
@@ -35,9 +35,7 @@ def catalogue_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "catalogue.duckdb"
 
 
-def resource(
-    config_dir: Path, receiver: Receiver, catalogue_path: Path, **overrides: Any
-) -> SettingsResource:
+def resource(config_dir: Path, receiver: Receiver, catalogue_path: Path, **overrides: Any) -> SyncResource:
     """Settings for a run that fails fast: no retries anywhere, the Hub and the webhook on loopback."""
     values: dict[str, Any] = {
         "hub.endpoint": receiver.url,
@@ -52,10 +50,10 @@ def resource(
         "storage.catalogue_path": str(catalogue_path),
         **overrides,
     }
-    return SettingsResource(config_dir=str(config_dir), overrides_json=json.dumps(values))
+    return SyncResource(config_dir=str(config_dir), overrides_json=json.dumps(values))
 
 
-def build(settings: SettingsResource) -> dg.Definitions:
+def build(settings: SyncResource) -> dg.Definitions:
     # Imported here: the module builds its default definitions on import, from the test's config folder.
     definitions = importlib.import_module("ggufsync_assets.definitions")
     return definitions.build_definitions(settings)

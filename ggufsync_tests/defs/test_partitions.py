@@ -8,14 +8,13 @@ import pytest
 
 from ggufsync_assets.defs.partitions import (
     FIRST_DAY,
-    RANGE_END_TAG,
-    RANGE_START_TAG,
     all_keys,
     is_complete,
     keys_for_hours,
     range_tags,
     window_of,
 )
+from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
 
 
 def day(key: str) -> datetime:

@@ -11,22 +11,19 @@ import dagster as dg
 import pytest
 
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_assets.defs.assets import MODE_TAG
 from ggufsync_assets.defs.history import SYNC_TAG
 from ggufsync_assets.defs.partitions import (
-    RANGE_END_TAG,
-    RANGE_START_TAG,
     all_keys,
     keys_for_hours,
     range_tags,
 )
-from ggufsync_assets.defs.resources import CatalogueResource, SettingsResource
+from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.schedules import build_schedules
+from ggufsync_assets.defs.tags import MODE_TAG, RANGE_END_TAG, RANGE_START_TAG, REASON_TAG
 from ggufsync_assets.settings import Settings
 from ggufsync_tests.catalogue.conftest import SYNC_1, model, models
 
 WINDOW_HOURS = 48
-REASON_TAG = "ggufsync/reason"
 
 
 def catalogue_file(tmp_path: Path) -> Path:
@@ -34,15 +31,13 @@ def catalogue_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def catalogue(tmp_path: Path) -> CatalogueResource:
+def catalogue(tmp_path: Path) -> SyncResource:
     """The catalogue resource the auto sensor reads, on a catalogue that does not exist yet."""
     config = tmp_path / "config"
     config.mkdir()
     (config / "sync-config.yaml").write_text("environment: development\n")
     overrides = {"storage.catalogue_path": str(catalogue_file(tmp_path))}
-    return CatalogueResource(
-        settings=SettingsResource(config_dir=str(config), overrides_json=json.dumps(overrides))
-    )
+    return SyncResource(config_dir=str(config), overrides_json=json.dumps(overrides))
 
 
 @pytest.fixture
@@ -56,7 +51,7 @@ def settings(mode: str) -> Settings:
 
 
 def definitions(
-    mode: str, catalogue: CatalogueResource
+    mode: str, catalogue: SyncResource
 ) -> tuple[dg.ScheduleDefinition, dg.ScheduleDefinition, dg.SensorDefinition]:
     schedules, sensors = build_schedules(settings(mode), catalogue)
     by_name = {s.name: s for s in schedules}
@@ -106,7 +101,7 @@ def past_sync(instance: dg.DagsterInstance, mode: str, *, succeeded: bool) -> dg
 # ----- schedules ---------------------------------------------------------------------------------
 
 
-def test_daily_sync_requests_the_incremental_window(catalogue: CatalogueResource) -> None:
+def test_daily_sync_requests_the_incremental_window(catalogue: SyncResource) -> None:
     daily, _, _ = definitions("incremental", catalogue)
     at = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
     request = scheduled(daily, at)
@@ -118,33 +113,33 @@ def test_daily_sync_requests_the_incremental_window(catalogue: CatalogueResource
     assert request.tags[RANGE_START_TAG] == (at - timedelta(hours=WINDOW_HOURS)).strftime("%Y-%m-%d")
 
 
-def test_daily_sync_runs_every_partition_when_mode_is_full(catalogue: CatalogueResource) -> None:
+def test_daily_sync_runs_every_partition_when_mode_is_full(catalogue: SyncResource) -> None:
     daily, _, _ = definitions("full", catalogue)
     keys = all_keys()
     request = scheduled(daily, datetime.now(UTC))
     assert request.tags == {**range_tags(keys[0], keys[-1]), MODE_TAG: "full", SYNC_TAG: "true"}
 
 
-def test_daily_sync_in_auto_mode_is_incremental(catalogue: CatalogueResource) -> None:
+def test_daily_sync_in_auto_mode_is_incremental(catalogue: SyncResource) -> None:
     daily, _, _ = definitions("auto", catalogue)
     assert scheduled(daily, datetime.now(UTC)).tags[MODE_TAG] == "incremental"
 
 
 @pytest.mark.parametrize("mode", ["incremental", "full", "auto"])
-def test_weekly_full_sync_requests_every_partition(catalogue: CatalogueResource, mode: str) -> None:
+def test_weekly_full_sync_requests_every_partition(catalogue: SyncResource, mode: str) -> None:
     _, weekly, _ = definitions(mode, catalogue)
     keys = all_keys()
     request = scheduled(weekly, datetime.now(UTC))
     assert request.tags == {**range_tags(keys[0], keys[-1]), MODE_TAG: "full", SYNC_TAG: "true"}
 
 
-def test_schedule_times_are_utc(catalogue: CatalogueResource) -> None:
+def test_schedule_times_are_utc(catalogue: SyncResource) -> None:
     daily, weekly, _ = definitions("incremental", catalogue)
     assert (daily.cron_schedule, daily.execution_timezone) == ("0 3 * * *", "UTC")
     assert (weekly.cron_schedule, weekly.execution_timezone) == ("0 4 * * 0", "UTC")
 
 
-def test_auto_mode_starts_the_sensor_and_stops_the_schedules(catalogue: CatalogueResource) -> None:
+def test_auto_mode_starts_the_sensor_and_stops_the_schedules(catalogue: SyncResource) -> None:
     daily, weekly, sensor = definitions("auto", catalogue)
     assert sensor.default_status is dg.DefaultSensorStatus.RUNNING
     assert daily.default_status is dg.DefaultScheduleStatus.STOPPED
@@ -153,7 +148,7 @@ def test_auto_mode_starts_the_sensor_and_stops_the_schedules(catalogue: Catalogu
 
 @pytest.mark.parametrize("mode", ["incremental", "full"])
 def test_a_configured_mode_starts_the_schedules_and_stops_the_sensor(
-    catalogue: CatalogueResource, mode: str
+    catalogue: SyncResource, mode: str
 ) -> None:
     daily, weekly, sensor = definitions(mode, catalogue)
     assert sensor.default_status is dg.DefaultSensorStatus.STOPPED
@@ -165,7 +160,7 @@ def test_a_configured_mode_starts_the_schedules_and_stops_the_sensor(
 
 
 def test_auto_sensor_on_a_new_instance_requests_a_full_sync_and_sets_a_cursor(
-    catalogue: CatalogueResource, instance: dg.DagsterInstance
+    catalogue: SyncResource, instance: dg.DagsterInstance
 ) -> None:
     _, _, sensor = definitions("auto", catalogue)
     before = datetime.now(UTC)
@@ -181,7 +176,7 @@ def test_auto_sensor_on_a_new_instance_requests_a_full_sync_and_sets_a_cursor(
 
 
 def test_auto_sensor_skips_within_a_day_of_its_last_request(
-    catalogue: CatalogueResource, instance: dg.DagsterInstance
+    catalogue: SyncResource, instance: dg.DagsterInstance
 ) -> None:
     _, _, sensor = definitions("auto", catalogue)
     recent = datetime.now(UTC) - timedelta(hours=3)
@@ -193,7 +188,7 @@ def test_auto_sensor_skips_within_a_day_of_its_last_request(
 
 
 def test_auto_sensor_runs_incremental_a_day_after_a_recent_full_sync(
-    catalogue: CatalogueResource, instance: dg.DagsterInstance
+    catalogue: SyncResource, instance: dg.DagsterInstance
 ) -> None:
     past_sync(instance, "full", succeeded=True)
     _, _, sensor = definitions("auto", catalogue)
@@ -204,7 +199,7 @@ def test_auto_sensor_runs_incremental_a_day_after_a_recent_full_sync(
 
 
 def test_auto_sensor_retries_a_failed_sync_without_waiting_a_day(
-    catalogue: CatalogueResource, instance: dg.DagsterInstance
+    catalogue: SyncResource, instance: dg.DagsterInstance
 ) -> None:
     past_sync(instance, "full", succeeded=True)
     requested = datetime.now(UTC) - timedelta(seconds=1)
@@ -217,7 +212,7 @@ def test_auto_sensor_retries_a_failed_sync_without_waiting_a_day(
 
 
 def test_auto_sensor_retries_a_failure_once_not_every_hour(
-    catalogue: CatalogueResource, instance: dg.DagsterInstance
+    catalogue: SyncResource, instance: dg.DagsterInstance
 ) -> None:
     past_sync(instance, "full", succeeded=True)
     past_sync(instance, "incremental", succeeded=False)
@@ -244,7 +239,7 @@ def publish_catalogue(path: Path, *, listed_by_last_full: int, present: int) -> 
 
 @pytest.mark.parametrize(("present", "mode"), [(11, "full"), (10, "incremental")])
 def test_auto_sensor_reads_the_repo_count_from_the_published_catalogue(
-    catalogue: CatalogueResource, instance: dg.DagsterInstance, tmp_path: Path, present: int, mode: str
+    catalogue: SyncResource, instance: dg.DagsterInstance, tmp_path: Path, present: int, mode: str
 ) -> None:
     publish_catalogue(catalogue_file(tmp_path), listed_by_last_full=10, present=present)
     past_sync(instance, "full", succeeded=True)
@@ -255,7 +250,7 @@ def test_auto_sensor_reads_the_repo_count_from_the_published_catalogue(
 
 
 def test_auto_sensor_ignores_an_unreadable_catalogue(
-    catalogue: CatalogueResource, instance: dg.DagsterInstance, tmp_path: Path
+    catalogue: SyncResource, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
     path = catalogue_file(tmp_path)
     path.parent.mkdir(parents=True)

@@ -26,7 +26,7 @@ from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.cli.demo_cmd import demo_overrides
 from ggufsync_assets.definitions import build_definitions
 from ggufsync_assets.defs.jobs import SYNC_JOB, sync_tags
-from ggufsync_assets.defs.resources import SettingsResource
+from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.hubsim import HubSimulator, Repo, RequestRecord
 from ggufsync_assets.settings import Settings, SyncMode
 
@@ -202,8 +202,8 @@ class Pipeline:
     def store(self) -> CatalogueStore:
         return CatalogueStore(self.catalogue)
 
-    def resource(self, **overrides: Any) -> SettingsResource:
-        return SettingsResource(
+    def resource(self, **overrides: Any) -> SyncResource:
+        return SyncResource(
             config_dir=str(self.config_dir), overrides_json=json.dumps({**self.overrides, **overrides})
         )
 

@@ -14,15 +14,10 @@ from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hubsim import HubSimulator, Repo
 from ggufsync_assets.settings import Settings
-from ggufsync_assets.sync.steps import (
-    CompletenessResult,
-    FilesResult,
-    ListingResult,
-    Window,
-    list_window,
-    refresh_files,
-    score_completeness,
-)
+from ggufsync_assets.sync.completeness import CompletenessResult, score_completeness
+from ggufsync_assets.sync.listing import ListingResult, list_window
+from ggufsync_assets.sync.refresh import FilesResult, refresh_files
+from ggufsync_assets.sync.window import Window
 from ggufsync_tests.hub_fixtures import HUB_NOW
 
 T = TypeVar("T")

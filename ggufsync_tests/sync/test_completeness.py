@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_assets.sync.completeness import WEIGHTS, scores
+from ggufsync_assets.sync.completeness import MODEL_WEIGHTS, WEIGHTS, scores
 from ggufsync_tests.catalogue.conftest import gguf, model, models, put_files
 
 
@@ -71,6 +71,6 @@ def test_the_catalogues_facts_score_what_it_knows(tmp_path: Path) -> None:
             gguf("a/bare", "m.gguf", 10, None),
             gguf("a/bare", "mmproj-F16.gguf", 0, "F16", is_mmproj=True),
         )
-        found = dict(scores(writer.completeness_facts(None, None)).iter_rows())
+        found = dict(scores(writer.completeness_facts(None, None, tuple(MODEL_WEIGHTS))).iter_rows())
     unknown = WEIGHTS["license"] + WEIGHTS["base_models"] + WEIGHTS["quantization"] + WEIGHTS["file_sizes"]
     assert found == {"a/full": 1.0, "a/bare": round(1.0 - unknown, 4), "a/no-files": 0.0}

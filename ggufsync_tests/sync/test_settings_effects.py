@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hubsim import HubSimulator, gguf_file
-from ggufsync_assets.sync.steps import refresh_files
+from ggufsync_assets.sync.refresh import refresh_files
 from ggufsync_tests.sync.conftest import EVERYTHING, SYNC_NOW, Sync
 
 

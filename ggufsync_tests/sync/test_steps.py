@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from ggufsync_assets.hubsim import HubSimulator, gguf_file
-from ggufsync_assets.sync.steps import Window
+from ggufsync_assets.sync.window import Window
 from ggufsync_tests.sync.conftest import (
     CATALOGUE_REPOS,
     GENEROUS_QUOTA,

@@ -9,8 +9,10 @@ from datetime import timedelta
 import dagster as dg
 import pytest
 
-from ggufsync_assets.defs.assets import LOGGER, _performance, build_assets, configure_logging
+from ggufsync_assets.defs.assets import build_assets
 from ggufsync_assets.defs.partitions import DAILY
+from ggufsync_assets.defs.resources import LOGGER, configure_logging
+from ggufsync_assets.defs.steps import performance
 from ggufsync_assets.settings import Settings
 
 
@@ -42,10 +44,6 @@ def test_the_catalogue_is_fresh_within_the_full_sync_threshold() -> None:
     assert policy.fail_window.to_timedelta() == timedelta(hours=100)
 
 
-def test_every_asset_writes_through_the_catalogue_writer_pool() -> None:
-    assert {a.op.pool for a in _assets(Settings()).values()} == {"catalogue_writer"}
-
-
 @pytest.mark.parametrize(
     ("settings", "level"),
     [
@@ -60,5 +58,5 @@ def test_log_level_and_debug_mode_set_the_ggufsync_loggers(settings: Settings, l
 
 def test_performance_metrics_are_reported_only_when_enabled() -> None:
     started = time.monotonic()
-    assert _performance(Settings(monitoring={"enable_performance_metrics": False}), started) == {}
-    assert set(_performance(Settings(), started)) == {"duration_seconds", "peak_memory_mb"}
+    assert performance(Settings(monitoring={"enable_performance_metrics": False}), started) == {}
+    assert set(performance(Settings(), started)) == {"duration_seconds", "peak_memory_mb"}

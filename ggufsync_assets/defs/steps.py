@@ -1,0 +1,137 @@
+"""What every step of a sync run does around its work: hold the catalogue for the run, record a
+failure once, and report time, memory and Hub requests.
+
+A run holds the catalogue from its first write to its publish (catalogue/lease.py). A run that
+died (killed process, lost machine, or a Dagster run that ended without letting go) holds
+nothing: the next run takes over, marks the dead run failed in Dagster and abandoned in
+sync_runs, and says so in one log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+
+from ggufsync_assets.catalogue.lease import Holder, process_gone
+from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
+from ggufsync_assets.defs.resources import SyncResource
+from ggufsync_assets.defs.tags import MODE_TAG
+from ggufsync_assets.hub.progress import HubStats
+from ggufsync_assets.redaction import redact_text
+from ggufsync_assets.settings import Settings
+
+StepContext = dg.AssetExecutionContext | dg.AssetCheckExecutionContext
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def mode_of(context: StepContext) -> str:
+    return context.run.tags.get(MODE_TAG, "manual")
+
+
+def holder_dead(instance: dg.DagsterInstance) -> Callable[[Holder], bool]:
+    """A holder is dead when Dagster says its run ended, or when its process is gone."""
+
+    def dead(holder: Holder) -> bool:
+        run = instance.get_run_by_id(holder.run_id)
+        return (run is not None and run.is_finished) or process_gone(holder)
+
+    return dead
+
+
+def claim(context: StepContext, store: CatalogueStore) -> None:
+    """Hold the catalogue for this run, waiting (asleep) while another live run holds it."""
+    run_id = context.run.run_id
+
+    def waiting(holder: Holder) -> None:
+        context.log.info(f"waiting for the catalogue: it is held by {holder.describe()}")
+
+    taken = store.claim(run_id, is_dead=holder_dead(context.instance), waiting=waiting)
+    if taken.replaced is not None:
+        _abandon(context, store, taken.replaced)
+
+
+def _abandon(context: StepContext, store: CatalogueStore, dead: Holder) -> None:
+    message = (
+        f"abandoned: its process died while it held the catalogue; taken over by run {context.run.run_id}"
+    )
+    run = context.instance.get_run_by_id(dead.run_id)
+    if run is not None and not run.is_finished:
+        context.instance.report_run_failed(run, message)
+    with store.writer() as writer:
+        writer.abandon_run(dead.run_id, finished_at=now(), error=message)
+    context.log.warning(f"took the catalogue over from {dead.describe()}, which had died")
+
+
+@contextlib.contextmanager
+def holding(context: StepContext, sync: SyncResource, step: str) -> Iterator[CatalogueStore]:
+    """The catalogue store, held for this run while the step works; a failure is recorded."""
+    store = sync.store()
+    claim(context, store)
+    try:
+        yield store
+    except Exception as exc:
+        fail_run(context, sync, f"{step}: {type(exc).__name__}: {exc}", final=_last_try(context))
+        raise
+
+
+@contextlib.contextmanager
+def writing(context: StepContext, sync: SyncResource, step: str) -> Iterator[CatalogueWriter]:
+    """`holding`, with the working file open for writing."""
+    with holding(context, sync, step) as store, store.writer() as writer:
+        yield writer
+
+
+def _last_try(context: StepContext) -> bool:
+    policy = context.op_def.retry_policy
+    return policy is None or context.retry_number >= policy.max_retries
+
+
+def fail_run(context: StepContext, sync: SyncResource, message: str, *, final: bool = True) -> None:
+    """End the run's sync as failed: its sync_runs row says why, what was written is published only
+    if error_handling.preserve_data_on_failure is off, and the catalogue is let go once no retry
+    follows."""
+    store = sync.store()
+    with store.writer() as writer:
+        writer.ensure_run(context.run.run_id, mode=mode_of(context), started_at=now())
+        writer.finish_run(context.run.run_id, status="failed", finished_at=now(), error=redact_text(message))
+    if not sync.settings.error_handling.preserve_data_on_failure:
+        store.publish()
+    if final:
+        store.release(context.run.run_id)
+
+
+def progress_logger(context: dg.AssetExecutionContext, step: str) -> Callable[[HubStats], None]:
+    def report(stats: HubStats) -> None:
+        context.log.info(
+            f"{step}: {stats.requests} requests, {stats.records} records, {stats.retries} retries, "
+            f"{stats.rate_limited} rate-limited, {stats.elapsed_seconds:.0f} s"
+        )
+
+    return report
+
+
+def performance(settings: Settings, started: float, stats: HubStats | None = None) -> dict[str, Any]:
+    """Duration, peak memory and Hub request counts, when monitoring.enable_performance_metrics."""
+    if not settings.monitoring.enable_performance_metrics:
+        return {}
+    metrics: dict[str, Any] = {
+        "duration_seconds": round(time.monotonic() - started, 3),
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if stats is not None:
+        metrics |= {
+            "api_requests": stats.requests,
+            "retries": stats.retries,
+            "rate_limited": stats.rate_limited,
+            "bytes_received": stats.bytes_received,
+        }
+    return metrics

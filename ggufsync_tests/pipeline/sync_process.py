@@ -1,0 +1,31 @@
+"""One sync job run in a process of its own, as a second machine or terminal would start it:
+
+    python -m ggufsync_tests.pipeline.sync_process full|incremental
+
+Settings come from the environment (GGUFSYNC_* variables); the run uses an ephemeral Dagster
+instance, so several of these at once share nothing but the catalogue and the Hub.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from ggufsync_assets.cli.sync_cmd import run_sync
+from ggufsync_assets.defs.jobs import sync_tags
+from ggufsync_assets.defs.resources import SyncResource
+from ggufsync_assets.settings import SyncMode
+
+
+def main() -> int:
+    resource = SyncResource()
+    settings = resource.load()
+    mode = SyncMode(sys.argv[1])
+    with dg.DagsterInstance.ephemeral() as instance:
+        return run_sync(resource, settings, instance, sync_tags(settings, mode, datetime.now(UTC)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
