@@ -5,6 +5,8 @@ checks into data/catalogue.duckdb, prints a summary and a few example queries, a
 catalogue and the Dagster runs in place for `make ui` (dagster dev) and `ggufsync query`.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 from datetime import UTC, datetime
@@ -30,7 +32,7 @@ EXAMPLES = {
 }
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser("demo", help="offline demo: simulated Hub -> full sync -> catalogue")
     demo.add_argument("--repos", type=int, default=300, help="size of the simulated Hub")
     demo.add_argument("--seed", type=int, default=7)

@@ -36,7 +36,7 @@ EXIT_SYNC_FAILED = 1
 LOG_FILE = "logs/sync.log"
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sync = commands.add_parser("sync", help="sync the catalogue with the Hub (runs the Dagster assets)")
     add_settings_options(sync)
     sync.add_argument("--mode", choices=[m.value for m in SyncMode], help="override sync_behavior.mode")

@@ -19,12 +19,13 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote, urljoin
 
 import httpx
+from huggingface_hub.utils import parse_ratelimit_headers
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from ggufsync_assets.hub.concurrency import AdaptiveConcurrency
 from ggufsync_assets.hub.errors import HubNotFound, HubResponseError, RetryableHubError
-from ggufsync_assets.hub.pacing import RequestPacer, parse_budget, parse_retry_after
+from ggufsync_assets.hub.pacing import RequestPacer, parse_retry_after
 from ggufsync_assets.hub.progress import HubStats, ProgressCallback, ProgressTracker
 from ggufsync_assets.hub.safety import UrlPolicy
 from ggufsync_assets.redaction import MASK, redact_text
@@ -40,17 +41,20 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ClientOptions:
+    """What the client is told. Everything the settings decide has no default here: build the
+    options with `from_settings` (which takes overrides), so the defaults live in one place."""
+
     endpoint: str
-    token: str | None = field(default=None, repr=False)
-    requests_per_second: float = 0.8
-    requests_per_hour: int = 800
-    max_concurrent_requests: int = 20
-    max_retries: int = 3
-    allowed_domains: tuple[str, ...] = ("huggingface.co", "hf.co")
-    mask_sensitive_data: bool = True
-    adaptive_concurrency: bool = True
-    detailed_logging: bool = False
-    progress_interval_seconds: float = 900
+    token: str | None = field(repr=False)
+    requests_per_second: float
+    requests_per_hour: int
+    max_concurrent_requests: int
+    max_retries: int
+    allowed_domains: tuple[str, ...]
+    mask_sensitive_data: bool
+    adaptive_concurrency: bool
+    detailed_logging: bool
+    progress_interval_seconds: float
     timeout_seconds: float = 30.0
     backoff_base_seconds: float = 1.0
     backoff_max_seconds: float = 60.0
@@ -346,10 +350,10 @@ class HubClient:
         shown = self.policy.show(str(response.url), self._secrets)
         code = response.headers.get("x-error-code")
         if status == 429:
-            budget = parse_budget(response.headers)
+            budget = parse_ratelimit_headers(response.headers)
             wait = parse_retry_after(response.headers.get("retry-after"))
             if wait is None and budget is not None:
-                wait = budget.reset_seconds
+                wait = budget.reset_in_seconds
             self.pacer.pause(wait or self.options.backoff_base_seconds)
             self.progress.add(rate_limited=1)
             raise RetryableHubError(f"rate limited (429) at {shown}", status=status, wait_hint=wait)

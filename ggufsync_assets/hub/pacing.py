@@ -10,43 +10,11 @@ Three gates, all awaited before every request:
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
-
-_REMAINING = re.compile(r"(?:^|;)\s*r=(\d+)")
-_RESET = re.compile(r"(?:^|;)\s*t=(\d+)")
-_QUOTA = re.compile(r"(?:^|;)\s*q=(\d+)")
-_WINDOW = re.compile(r"(?:^|;)\s*w=(\d+)")
-
-
-@dataclass(frozen=True)
-class ServerBudget:
-    remaining: int
-    reset_seconds: float
-    quota: int | None = None
-    window_seconds: float | None = None
-
-
-def parse_budget(headers: Mapping[str, str]) -> ServerBudget | None:
-    """Read the IETF RateLimit headers as the Hub sends them; None when absent or unreadable."""
-    current = headers.get("ratelimit")
-    if not current:
-        return None
-    remaining, reset = _REMAINING.search(current), _RESET.search(current)
-    if not remaining or not reset:
-        return None
-    policy = headers.get("ratelimit-policy", "")
-    quota, window = _QUOTA.search(policy), _WINDOW.search(policy)
-    return ServerBudget(
-        int(remaining.group(1)),
-        float(reset.group(1)),
-        int(quota.group(1)) if quota else None,
-        float(window.group(1)) if window else None,
-    )
+from huggingface_hub.utils import RateLimitInfo, parse_ratelimit_headers
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -66,9 +34,9 @@ def parse_retry_after(value: str | None) -> float | None:
 class _Window:
     """What the server last told us about one rate-limit bucket, and what we sent since."""
 
-    def __init__(self, budget: ServerBudget, seen_at: float, sent_since: int) -> None:
+    def __init__(self, budget: RateLimitInfo, seen_at: float, sent_since: int) -> None:
         self.budget = budget
-        self.reset_at = seen_at + budget.reset_seconds
+        self.reset_at = seen_at + budget.reset_in_seconds
         self.sent_since = sent_since
         self.last_sent = 0.0
 
@@ -128,7 +96,7 @@ class RequestPacer:
         return wait
 
     def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
-        budget = parse_budget(headers)
+        budget = parse_ratelimit_headers(headers)
         if budget is not None:
             # requests still in flight (other than this one) may not be counted in `remaining` yet
             in_flight_others = max(0, self._in_flight.get(bucket, 0) - 1)

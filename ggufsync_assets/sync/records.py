@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
 
@@ -20,11 +20,15 @@ from ggufsync_assets.gguf.names import is_gguf_path
 from ggufsync_assets.hub.client import parse_hub_time
 from ggufsync_assets.settings import Settings
 
+if TYPE_CHECKING:
+    from huggingface_hub.hf_api import ExpandModelProperty_T
+
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 SHA = re.compile(r"^[0-9a-f]{40}$")
 
 # Everything the listing can return that a catalogue row needs: one listing, no detail calls.
-LISTING_EXPAND = (
+# Typed with huggingface_hub's own list of expand properties, so a misspelt one fails type checking.
+LISTING_EXPAND: tuple[ExpandModelProperty_T, ...] = (
     "author",
     "sha",
     "createdAt",

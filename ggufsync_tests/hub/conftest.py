@@ -12,6 +12,7 @@ import pytest
 
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hubsim import HubSimulator
+from ggufsync_assets.settings import Settings
 
 T = TypeVar("T")
 CDN_HOST = "127.0.0.2"
@@ -31,7 +32,7 @@ def options_for(sim: HubSimulator, **overrides: Any) -> ClientOptions:
         "timeout_seconds": 5.0,
     }
     values.update(overrides)
-    return ClientOptions(**values)
+    return ClientOptions.from_settings(Settings(), **values)
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -13,6 +13,7 @@ from ggufsync_assets.hub.client import ClientOptions, HubClient, ListingQuery
 from ggufsync_assets.hub.errors import HubRefused, HubResponseError
 from ggufsync_assets.hub.safety import UrlPolicy
 from ggufsync_assets.hubsim import HubSimulator, Repo
+from ggufsync_assets.settings import Settings
 from ggufsync_tests.hub.conftest import TOKEN, ScriptedServer, options_for
 
 WithClient = Callable[..., Any]
@@ -68,8 +69,8 @@ def test_a_link_to_a_host_outside_allowed_domains_is_refused(scripted_server: Sc
     scripted_server.body = b'[{"id": "a/b-GGUF"}]'
 
     async def main() -> None:
-        options = ClientOptions(
-            endpoint=scripted_server.url, allowed_domains=("hf.co",), requests_per_second=100
+        options = ClientOptions.from_settings(
+            Settings(), endpoint=scripted_server.url, allowed_domains=("hf.co",), requests_per_second=100
         )
         async with HubClient(options) as client:
             async for _ in client.iter_model_pages(ListingQuery()):
@@ -85,8 +86,8 @@ def test_redirect_hops_are_checked_one_by_one(scripted_server: ScriptedServer) -
     scripted_server.headers = {"Location": "http://127.0.0.3:9/elsewhere"}
 
     async def main() -> None:
-        options = ClientOptions(
-            endpoint=scripted_server.url, allowed_domains=("hf.co",), requests_per_second=100
+        options = ClientOptions.from_settings(
+            Settings(), endpoint=scripted_server.url, allowed_domains=("hf.co",), requests_per_second=100
         )
         async with HubClient(options) as client:
             await client.model_info("a/b")
