@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeAlias
 
 POLL_SECONDS = 2.0
 
@@ -42,6 +43,10 @@ class Holder:
 
     def describe(self) -> str:
         return f"run {self.run_id} (pid {self.pid} on {self.host}, since {self.claimed_at})"
+
+
+Waiting: TypeAlias = Callable[[Holder], None] | None
+"""Told about each live holder a claim waits for."""
 
 
 def process_gone(holder: Holder) -> bool:
@@ -118,7 +123,7 @@ class Lease:
         run_id: str,
         *,
         is_dead: Callable[[Holder], bool] = process_gone,
-        waiting: Callable[[Holder], None] | None = None,
+        waiting: Waiting = None,
         stop: threading.Event | None = None,
         poll_seconds: float = POLL_SECONDS,
     ) -> Claim:

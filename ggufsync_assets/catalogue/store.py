@@ -18,7 +18,6 @@ import contextlib
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ import duckdb
 import polars as pl
 
 from ggufsync_assets.catalogue.contract import MODELS, TABLES, Source
-from ggufsync_assets.catalogue.lease import Claim, Holder, Lease, process_gone
+from ggufsync_assets.catalogue.lease import Claim, Holder, Lease, Waiting, process_gone
 from ggufsync_assets.catalogue.schema import VIEWS, migrate
 from ggufsync_assets.gguf.quality import quality_table
 from ggufsync_assets.settings import Settings
@@ -352,16 +351,11 @@ class CatalogueStore:
         )
 
     def claim(
-        self,
-        run_id: str,
-        *,
-        is_dead: Callable[[Holder], bool] = process_gone,
-        waiting: Callable[[Holder], None] | None = None,
-        stop: threading.Event | None = None,
+        self, run_id: str, *, is_dead: Callable[[Holder], bool] = process_gone, waiting: Waiting = None
     ) -> Claim:
         """Hold the catalogue for `run_id` (waiting while another live run holds it). A run's first
         claim brings the working file's schema up to date, once for the whole run."""
-        claim = self.lease.claim(run_id, is_dead=is_dead, waiting=waiting, stop=stop)
+        claim = self.lease.claim(run_id, is_dead=is_dead, waiting=waiting)
         if claim.first:
             with self._connection(prepare=True):
                 pass

@@ -17,7 +17,7 @@ import dagster as dg
 
 from ggufsync_assets.defs.partitions import DAILY, is_complete, window_of
 from ggufsync_assets.defs.resources import SyncResource
-from ggufsync_assets.defs.steps import holding, mode_of, now, performance, progress_logger, writing
+from ggufsync_assets.defs.steps import holding, hub_writing, mode_of, now, performance, writing
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.completeness import score_completeness
 from ggufsync_assets.sync.listing import list_window
@@ -71,28 +71,27 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult[None]:
         """Discover every GGUF repo modified in the partition range and upsert its listing row."""
         started, first, last, run_id = time.monotonic(), *_range(context), context.run.run_id
-        async with sync.client(progress_logger(context, "listing")) as client:
-            with writing(context, sync, "listing") as writer:
-                writer.ensure_run(
-                    run_id,
-                    mode=mode_of(context),
-                    started_at=now(),
-                    partition_start=first,
-                    partition_end=last,
-                    complete_pass=is_complete(first, last),
-                )
-                result = await list_window(
-                    client, writer, sync.settings, window_of(first, last), run_id=run_id, now=now()
-                )
-                writer.finish_run(
-                    run_id,
-                    status="running",
-                    api_requests=client.stats.requests,
-                    repos_listed=result.listed,
-                    repos_new=result.new,
-                    repos_changed=result.changed,
-                    rejects=result.rejected,
-                )
+        async with hub_writing(context, sync, "listing") as (client, writer):
+            writer.ensure_run(
+                run_id,
+                mode=mode_of(context),
+                started_at=now(),
+                partition_start=first,
+                partition_end=last,
+                complete_pass=is_complete(first, last),
+            )
+            result = await list_window(
+                client, writer, sync.settings, window_of(first, last), run_id=run_id, now=now()
+            )
+            writer.finish_run(
+                run_id,
+                status="running",
+                api_requests=client.stats.requests,
+                repos_listed=result.listed,
+                repos_new=result.new,
+                repos_changed=result.changed,
+                rejects=result.rejected,
+            )
         counts = {k: v for k, v in asdict(result).items() if k != "strategies"}
         return dg.MaterializeResult(
             metadata={
@@ -110,17 +109,16 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult[None]:
         """Fetch the file tree of new and changed repos only: quantizations, split parts, sizes."""
         started, first, last, run_id = time.monotonic(), *_range(context), context.run.run_id
-        async with sync.client(progress_logger(context, "files")) as client:
-            with writing(context, sync, "files") as writer:
-                result = await refresh_files(
-                    client, writer, sync.settings, window_of(first, last), run_id=run_id, now=now()
-                )
-                writer.add_run_counts(
-                    run_id,
-                    api_requests=client.stats.requests,
-                    repos_refreshed=result.refreshed,
-                    rejects=result.rejected,
-                )
+        async with hub_writing(context, sync, "files") as (client, writer):
+            result = await refresh_files(
+                client, writer, sync.settings, window_of(first, last), run_id=run_id, now=now()
+            )
+            writer.add_run_counts(
+                run_id,
+                api_requests=client.stats.requests,
+                repos_refreshed=result.refreshed,
+                rejects=result.rejected,
+            )
         return dg.MaterializeResult(
             metadata={**asdict(result), **performance(sync.settings, started, client.stats)}
         )

@@ -27,12 +27,12 @@ def _query(
 
 
 def _blocking(
-    context: dg.AssetCheckExecutionContext, sync: SyncResource, check: str, result: dg.AssetCheckResult
+    context: dg.AssetCheckExecutionContext, sync: SyncResource, passed: bool, metadata: dict[str, Any]
 ) -> dg.AssetCheckResult:
-    """A failing blocking check ends the sync like a failing step (see defs/steps.py: fail_run)."""
-    if not result.passed:
-        fail_run(context, sync, f"blocking check {check} failed")
-    return result
+    """An ERROR result; failing, it ends the sync like a failing step (see defs/steps.py: fail_run)."""
+    if not passed:
+        fail_run(context, sync, f"blocking check {context.check_specs[0].name} failed")
+    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
 
 
 def build_checks(
@@ -55,17 +55,8 @@ def build_checks(
         return _blocking(
             context,
             sync,
-            "completeness_meets_minimum",
-            dg.AssetCheckResult(
-                passed=passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={
-                    "mean_completeness": mean,
-                    "minimum": minimum,
-                    "repos_below_minimum": below,
-                    "repos": repos,
-                },
-            ),
+            passed,
+            {"mean_completeness": mean, "minimum": minimum, "repos_below_minimum": below, "repos": repos},
         )
 
     @dg.asset_check(asset=assets["gguf_model_listing"], blocking=True)
@@ -82,12 +73,8 @@ def build_checks(
         return _blocking(
             context,
             sync,
-            "no_duplicate_keys",
-            dg.AssetCheckResult(
-                passed=repos == 0 and files == 0,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"duplicate_repo_ids": repos, "duplicate_file_paths": files},
-            ),
+            repos == 0 and files == 0,
+            {"duplicate_repo_ids": repos, "duplicate_file_paths": files},
         )
 
     @dg.asset_check(asset=assets["gguf_model_listing"])
@@ -154,12 +141,8 @@ def build_checks(
             return _blocking(
                 context,
                 sync,
-                "files_verified",
-                dg.AssetCheckResult(
-                    passed=failed == 0 and sizeless == 0,
-                    severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={"files_checked": checked, "bad_magic": failed, "without_size": sizeless},
-                ),
+                failed == 0 and sizeless == 0,
+                {"files_checked": checked, "bad_magic": failed, "without_size": sizeless},
             )
 
         checks.append(files_verified)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from ggufsync_assets.catalogue.lease import Holder, process_gone
 from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.tags import MODE_TAG
+from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.redaction import redact_text
 from ggufsync_assets.settings import Settings
@@ -107,6 +108,16 @@ def fail_run(context: StepContext, sync: SyncResource, message: str, *, final: b
         store.publish()
     if final:
         store.release(context.run.run_id)
+
+
+@contextlib.asynccontextmanager
+async def hub_writing(
+    context: dg.AssetExecutionContext, sync: SyncResource, step: str
+) -> AsyncIterator[tuple[HubClient, CatalogueWriter]]:
+    """`writing`, with a Hub client that logs its progress as this step's."""
+    async with sync.client(progress_logger(context, step)) as client:
+        with writing(context, sync, step) as writer:
+            yield client, writer
 
 
 def progress_logger(context: dg.AssetExecutionContext, step: str) -> Callable[[HubStats], None]:

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -37,6 +37,16 @@ MAX_REDIRECTS = 5
 NOT_FOUND_CODES = frozenset({"RepoNotFound", "RevisionNotFound", "EntryNotFound"})
 USER_AGENT = "ggufsync/0.1"
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One HTTP request as the client sends it (a redirect makes a new one)."""
+
+    method: str
+    url: str
+    params: list[tuple[str, str]] | None = None
+    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -225,7 +235,7 @@ class HubClient:
     ) -> bytes:
         """Bytes start..end (inclusive) of a file, through the resolve redirect to wherever it lives."""
         url = f"{self.options.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(path)}"
-        response = await self._request("GET", url, None, {"Range": f"bytes={start}-{end}"}, parse=_as_is)
+        response = await self._request(_Call("GET", url, headers={"Range": f"bytes={start}-{end}"}), _as_is)
         if response.status_code == 200:  # a server that ignores Range sends everything
             return response.content[: end - start + 1]
         return response.content
@@ -240,17 +250,9 @@ class HubClient:
                 shown = self.policy.show(url, self._secrets)
                 raise RetryableHubError(f"malformed JSON from {shown}") from None
 
-        return await self._request("GET", url, params, None, parse=parse)
+        return await self._request(_Call("GET", url, params), parse)
 
-    async def _request(
-        self,
-        method: str,
-        url: str,
-        params: list[tuple[str, str]] | None,
-        headers: dict[str, str] | None,
-        *,
-        parse: Callable[[httpx.Response], T],
-    ) -> T:
+    async def _request(self, call: _Call, parse: Callable[[httpx.Response], T]) -> T:
         jitter = wait_random_exponential(
             multiplier=self.options.backoff_base_seconds, max=self.options.backoff_max_seconds
         )
@@ -273,7 +275,7 @@ class HubClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return parse(await self._attempt(method, url, params, headers))
+                    return parse(await self._attempt(call))
         except RetryableHubError as exc:
             self.progress.add(failures=1)
             raise HubResponseError(
@@ -281,30 +283,21 @@ class HubClient:
             ) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        params: list[tuple[str, str]] | None,
-        headers: dict[str, str] | None,
-    ) -> httpx.Response:
+    async def _attempt(self, call: _Call) -> httpx.Response:
         for _ in range(MAX_REDIRECTS + 1):
-            response = await self._send_once(method, url, params, headers)
+            response = await self._send_once(call)
             if response.is_redirect and "location" in response.headers:
-                url, params = urljoin(str(response.url), response.headers["location"]), None
+                call = replace(
+                    call, url=urljoin(str(response.url), response.headers["location"]), params=None
+                )
                 continue
             return self._classify(response)
-        raise HubResponseError(f"more than {MAX_REDIRECTS} redirects from {self.policy.show(url)}")
+        raise HubResponseError(f"more than {MAX_REDIRECTS} redirects from {self.policy.show(call.url)}")
 
-    async def _send_once(
-        self,
-        method: str,
-        url: str,
-        params: list[tuple[str, str]] | None,
-        headers: dict[str, str] | None,
-    ) -> httpx.Response:
+    async def _send_once(self, call: _Call) -> httpx.Response:
+        method, url, params = call.method, call.url, call.params
         self.policy.check(url)
-        request_headers = dict(headers or {})
+        request_headers = dict(call.headers or {})
         if self.options.token and self.policy.may_carry_token(url):
             request_headers["Authorization"] = f"Bearer {self.options.token}"
         bucket = _bucket(url, self.options.endpoint)
