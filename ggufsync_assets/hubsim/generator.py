@@ -16,7 +16,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from ggufsync_assets.hubsim.families import FAMILIES, FAMILIES_BY_BASE_MODEL, Family, quantization
 from ggufsync_assets.hubsim.files import HubFile, lfs_file, small_file
@@ -150,6 +150,13 @@ def _readme(
         f"| File | Size |\n| ---- | ---- |\n{rows}\n{note}"
     )
     return small_file("README.md", (_front_matter(card) if card else "") + body)
+
+
+class Popularity(TypedDict):
+    downloads: int
+    downloads_all_time: int
+    likes: int
+    trending_score: int
 
 
 class RepoGenerator:
@@ -357,7 +364,7 @@ class RepoGenerator:
             summary.update(bos_token=family.tokenizer.bos, eos_token=family.tokenizer.eos)
         return card, tags, summary
 
-    def _popularity(self, rng: random.Random, draft: _Draft) -> dict[str, int]:
+    def _popularity(self, rng: random.Random, draft: _Draft) -> Popularity:
         """Heavy-tailed downloads and likes; recent activity drives the trending score."""
         age = max((self.now - draft.created).days, 0)
         quiet = max((self.now - draft.modified).days, 0)
@@ -365,12 +372,12 @@ class RepoGenerator:
         downloads = int(rng.lognormvariate(3.0, 2.3) * boost * math.exp(-age / 400))
         all_time = downloads + int(rng.lognormvariate(3.0, 2.3) * boost * (1 + age / 30))
         likes = int(all_time**0.5 * rng.random() * 0.3)
-        return {
-            "downloads": downloads,
-            "downloads_all_time": all_time,
-            "likes": likes,
-            "trending_score": int(likes * 0.5 ** (quiet / 7)),
-        }
+        return Popularity(
+            downloads=downloads,
+            downloads_all_time=all_time,
+            likes=likes,
+            trending_score=int(likes * 0.5 ** (quiet / 7)),
+        )
 
     def forced_cases(self, count: int) -> dict[int, Forced]:
         """Spread one of each edge case over the repos, so that even a small hub exercises them."""

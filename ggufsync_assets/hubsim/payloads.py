@@ -103,7 +103,8 @@ def _config(repo: Repo) -> dict[str, Any] | None:
     config_file = repo.file("config.json")
     if config_file is None or config_file.content is None:
         return None
-    return json.loads(config_file.content)
+    config: dict[str, Any] = json.loads(config_file.content)
+    return config
 
 
 _PROPERTIES: dict[str, Callable[[Repo, bool], Any]] = {

@@ -81,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(headers.get("content-length") or 0)
             if length:
                 self.rfile.read(length)
-            host, port = self.server.server_address[:2]
+            host, port = _address(self.server)
             request = Request(
                 self.server.kind,
                 self.command,
@@ -308,7 +308,7 @@ class HubSimulator:
     def _base(self, index: int) -> str:
         if len(self._servers) <= index:
             raise RuntimeError("the simulator is not running; call start() first")
-        host, port = self._servers[index].server_address[:2]
+        host, port = _address(self._servers[index])
         return f"http://{host}:{port}"
 
     @property
@@ -340,3 +340,9 @@ class HubSimulator:
     def delete(self, repo_id: str) -> Repo:
         """Remove a repo (see `HubState.delete`)."""
         return self.state.delete(repo_id)
+
+
+def _address(server: ThreadingHTTPServer) -> tuple[str, int]:
+    """The bound host and port (typeshed allows bytes and Unix paths; our TCP servers have neither)."""
+    host, port = server.server_address[:2]
+    return str(host), int(port)
