@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
 import threading
@@ -104,3 +106,16 @@ def test_a_waiting_claim_goes_ahead_once_the_holder_lets_go(lease: Lease) -> Non
     lease.try_claim("run-1")
     threading.Timer(0.2, lease.release, args=["run-1"]).start()
     assert lease.claim("run-2", poll_seconds=0.05).holder.run_id == "run-2"
+
+
+def _claimant_pid(queue: multiprocessing.Queue[int]) -> None:
+    queue.put(Holder.for_run("run-1").pid)
+
+
+def test_a_step_in_a_child_process_claims_for_the_run_process_that_outlives_it() -> None:
+    context = multiprocessing.get_context("spawn")  # as Dagster's multiprocess executor starts steps
+    queue: multiprocessing.Queue[int] = context.Queue()
+    child = context.Process(target=_claimant_pid, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert queue.get(timeout=5) == os.getpid()
