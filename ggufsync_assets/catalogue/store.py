@@ -31,6 +31,7 @@ import polars as pl
 from ggufsync_assets.catalogue.contract import MODELS, TABLES, Source
 from ggufsync_assets.catalogue.lease import Claim, Holder, Lease, Waiting, process_gone
 from ggufsync_assets.catalogue.schema import VIEWS, migrate
+from ggufsync_assets.catalogue.snapshot import open_snapshot
 from ggufsync_assets.gguf.quality import quality_table
 from ggufsync_assets.settings import Settings
 
@@ -413,23 +414,8 @@ class CatalogueStore:
             raise
 
     def reader(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection to the catalogue as last published, a snapshot of its own.
-
-        duckdb.connect() gives every connection to one path in a process the same database
-        instance, so a reader opened after a publish would share the old file with a reader still
-        open from before it; attaching to a fresh in-memory database opens the file as it is now.
-        """
-        if not self.published.exists():
-            raise FileNotFoundError(f"no catalogue at {self.published}: run `ggufsync sync` first")
-        con = duckdb.connect(":memory:")
-        try:
-            location = str(self.published).replace("'", "''")
-            con.execute(f"ATTACH '{location}' AS catalogue (READ_ONLY)")
-            con.execute("USE catalogue")
-        except BaseException:
-            con.close()
-            raise
-        return con
+        """A read-only snapshot of the catalogue as last published (see catalogue/snapshot.py)."""
+        return open_snapshot(self.published)
 
     def export(self, *, compress: bool) -> list[Path]:
         """Parquet copies of the published tables for tools that do not speak DuckDB, written

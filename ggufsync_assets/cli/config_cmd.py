@@ -19,8 +19,7 @@ from ggufsync_assets.settings.model import key_paths
 ENVIRONMENTS = [e.value for e in Environment]
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    config = commands.add_parser("config", help="validate, compare and deploy configuration files")
+def configure(config: argparse.ArgumentParser) -> None:
     config.add_argument(
         "--config-dir",
         type=Path,

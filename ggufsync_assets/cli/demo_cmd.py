@@ -32,8 +32,7 @@ EXAMPLES = {
 }
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = commands.add_parser("demo", help="offline demo: simulated Hub -> full sync -> catalogue")
+def configure(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--repos", type=int, default=300, help="size of the simulated Hub")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--catalogue", type=Path, default=Path("data/catalogue.duckdb"))

@@ -27,8 +27,7 @@ def _fraction(text: str) -> float:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    hub = subparsers.add_parser("hub", help="the local Hugging Face Hub simulator")
+def configure(hub: argparse.ArgumentParser) -> None:
     verbs = hub.add_subparsers(dest="hub_command", required=True, parser_class=type(hub))
     serve = verbs.add_parser(
         "serve",

@@ -1,17 +1,27 @@
-"""Entry point of the `ggufsync` console script."""
+"""Entry point of the `ggufsync` console script.
+
+Only the command being run is imported (Dagster, DuckDB and Polars take seconds to load), so
+`ggufsync --help` and light commands start at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ggufsync_assets.cli import config_cmd, demo_cmd, hub_cmd, query_cmd, sync_cmd
 from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError
-from ggufsync_assets.settings import ConfigError
 
-COMMANDS = (config_cmd, sync_cmd, query_cmd, demo_cmd, hub_cmd)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "config": ("config_cmd", "validate, compare and deploy configuration files"),
+    "sync": ("sync_cmd", "sync the catalogue with the Hub (runs the Dagster assets)"),
+    "query": ("query_cmd", "run read-only SQL on the catalogue"),
+    "demo": ("demo_cmd", "offline demo: simulated Hub -> full sync -> catalogue"),
+    "hub": ("hub_cmd", "the local Hugging Face Hub simulator"),
+}
+"""Command -> (module in ggufsync_assets.cli, one-line help)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,23 +31,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ggufsync", description=__doc__)
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """Every command is listed; only the one `argv` names gets its options (and its imports)."""
+    parser = _Parser(prog="ggufsync", description="Keep a DuckDB catalogue of the Hub's GGUF repos.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in COMMANDS:
-        command.register(commands)
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, (module, summary) in COMMANDS.items():
+        command = commands.add_parser(name, help=summary, description=summary)
+        if name == chosen:
+            importlib.import_module(f"ggufsync_assets.cli.{module}").configure(command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(arguments).parse_args(arguments)
     try:
         return int(args.handler(args))
-    except ConfigError as exc:
-        print("configuration error:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_USAGE
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -45,6 +55,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `| head`) went away; that is not an error of ours.
         sys.stderr.close()
         return EXIT_OK
+    except Exception as exc:
+        from ggufsync_assets.settings import ConfigError  # noqa: PLC0415 - loaded already if raised
+
+        if not isinstance(exc, ConfigError):
+            raise
+        print("configuration error:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

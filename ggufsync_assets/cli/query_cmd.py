@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from ggufsync_assets.catalogue.store import CatalogueStore
+from ggufsync_assets.catalogue.snapshot import open_snapshot
 from ggufsync_assets.cli.common import EXIT_OK, CliError, add_settings_options
 from ggufsync_assets.settings import load_settings
 
@@ -19,8 +19,7 @@ MAX_CELL = 60
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    query = commands.add_parser("query", help="run read-only SQL on the catalogue")
+def configure(query: argparse.ArgumentParser) -> None:
     query.add_argument("sql", help='e.g. "SELECT * FROM quantization_summary"')
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
     query.add_argument("--catalogue", type=Path, help="the catalogue file (default storage.catalogue_path)")
@@ -33,7 +32,7 @@ def _query(args: argparse.Namespace) -> int:
         load_settings(env=args.env, flags=dict(args.overrides)).settings.storage.catalogue_path
     )
     try:
-        with CatalogueStore(path).reader() as con:
+        with open_snapshot(path) as con:
             _refuse_writes(con, args.sql)
             relation = con.sql(args.sql)
             if relation is None:

@@ -36,8 +36,7 @@ EXIT_SYNC_FAILED = 1
 LOG_FILE = "logs/sync.log"
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sync = commands.add_parser("sync", help="sync the catalogue with the Hub (runs the Dagster assets)")
+def configure(sync: argparse.ArgumentParser) -> None:
     add_settings_options(sync)
     sync.add_argument("--mode", choices=[m.value for m in SyncMode], help="override sync_behavior.mode")
     sync.add_argument("--dry-run", action="store_true", help="list only: print the plan, write nothing")
