@@ -13,7 +13,8 @@ demo: setup
 	$(BIN)/ggufsync demo
 
 ui: setup
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true \
+		$(BIN)/dagster dev -w workspace.yaml
 
 test: setup
 	$(BIN)/ruff check .

@@ -178,6 +178,22 @@ def test_two_concurrent_syncs_catalogue_each_repo_in_the_window_once(
     assert new == len(expected)  # whichever sync ran second found the first one's work
 
 
+def test_a_sync_plans_each_asset_once_for_its_whole_range(
+    concurrent_syncs: ConcurrentSyncs, shared: Setup
+) -> None:
+    with dg.DagsterInstance.from_config(str(shared.home)) as instance:
+        for run in instance.get_runs():
+            planned = [
+                entry.dagster_event.asset_key
+                for entry in instance.all_logs(
+                    run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+                )
+                if entry.dagster_event is not None
+            ]
+            assert planned, "no materialization was planned"
+            assert len(planned) == len(set(planned)), "an asset was planned once per partition"
+
+
 # ----- dry runs ---------------------------------------------------------------------------------
 
 
