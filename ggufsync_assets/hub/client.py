@@ -36,6 +36,7 @@ log = logging.getLogger("ggufsync.hub")
 MAX_REDIRECTS = 5
 NOT_FOUND_CODES = frozenset({"RepoNotFound", "RevisionNotFound", "EntryNotFound"})
 USER_AGENT = "ggufsync/0.1"
+API_BUCKET = "api"
 T = TypeVar("T")
 
 
@@ -124,7 +125,7 @@ def _as_is(response: httpx.Response) -> httpx.Response:
 
 def _bucket(url: str, endpoint: str) -> str:
     """The Hub counts API calls and file downloads ("resolvers") in separate windows."""
-    return "api" if url.startswith(f"{endpoint}/api/") else "resolvers"
+    return API_BUCKET if url.startswith(f"{endpoint}/api/") else "resolvers"
 
 
 class HubClient:
@@ -239,6 +240,11 @@ class HubClient:
         if response.status_code == 200:  # a server that ignores Range sends everything
             return response.content[: end - start + 1]
         return response.content
+
+    def expect_api_requests(self, requests: int) -> None:
+        """Declare API calls about to be made (e.g. one tree per repo to refresh), so the pacer goes
+        at full speed while the Hub's advertised budget covers them."""
+        self.pacer.expect(API_BUCKET, requests)
 
     # ----- one request, retried -----------------------------------------------------------
 

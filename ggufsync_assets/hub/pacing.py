@@ -2,8 +2,10 @@
 
 Three gates, all awaited before every request:
 - rate_limiting.requests_per_second and requests_per_hour (leaky buckets from aiolimiter);
-- the server's RateLimit header (`"api";r=<remaining>;t=<seconds to reset>`): what remains of the
-  window is spread evenly over the time left, so a long sync never runs into the quota;
+- the server's RateLimit header (`"api";r=<remaining>;t=<seconds to reset>`): when the caller has
+  declared the work ahead (`expect`) and what remains of the window covers it, requests go at our
+  own pace; otherwise what remains is spread evenly over the time left, so a long sync never runs
+  into the quota (and, once a window is spent, nothing is sent until it resets);
 - a pause after a 429, until Retry-After (or the window's reset) has passed, shared by every task.
 """
 
@@ -40,14 +42,17 @@ class _Window:
         self.sent_since = sent_since
         self.last_sent = 0.0
 
-    def wait(self, now: float) -> float | None:
-        """Seconds to wait before the next request; None once the window has rolled over."""
+    def wait(self, now: float, ahead: int) -> float | None:
+        """Seconds to wait before the next request when `ahead` requests are declared still to come;
+        None once the window has rolled over."""
         if now >= self.reset_at:
             return None
         left = self.budget.remaining - self.sent_since
         if left <= 0:
             return self.reset_at - now + 0.05
-        return self.last_sent + (self.reset_at - now) / left - now
+        if 0 < ahead <= left:
+            return 0.0
+        return max(0.0, self.last_sent + (self.reset_at - now) / left - now)
 
 
 class RequestPacer:
@@ -66,30 +71,38 @@ class RequestPacer:
         self._paused_until = 0.0
         self._windows: dict[str, _Window] = {}
         self._in_flight: dict[str, int] = {}
+        self._ahead: dict[str, int] = {}
+
+    def expect(self, bucket: str, requests: int) -> None:
+        """Declare `requests` more to come in `bucket`: while the server's budget covers them, they
+        are not spread out."""
+        self._ahead[bucket] = self._ahead.get(bucket, 0) + requests
 
     async def acquire(self, bucket: str) -> None:
         await self._per_hour.acquire()
         await self._per_second.acquire()
         async with self._lock:  # one task at a time takes its slot, so slots never collide
-            while (wait := self._wait_needed(bucket)) > 0:
+            while (wait := self.delay(bucket)) > 0:
                 await asyncio.sleep(wait)
             window = self._windows.get(bucket)
             if window is not None:
                 window.last_sent = self._clock()
                 window.sent_since += 1
             self._in_flight[bucket] = self._in_flight.get(bucket, 0) + 1
+            self._ahead[bucket] = max(0, self._ahead.get(bucket, 0) - 1)
 
     def release(self, bucket: str) -> None:
         self._in_flight[bucket] -= 1
 
-    def _wait_needed(self, bucket: str) -> float:
+    def delay(self, bucket: str) -> float:
+        """Seconds the next request to `bucket` would have to wait now."""
         now = self._clock()
         if now < self._paused_until:
             return self._paused_until - now
         window = self._windows.get(bucket)
         if window is None:
             return 0.0
-        wait = window.wait(now)
+        wait = window.wait(now, self._ahead.get(bucket, 0))
         if wait is None:
             del self._windows[bucket]  # a fixed window rolled over; the next answer tells us more
             return 0.0

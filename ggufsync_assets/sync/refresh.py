@@ -54,6 +54,7 @@ async def refresh_files(
     """Fetch the file tree of every new or changed repo in the window (and only those)."""
     result = FilesResult()
     todo = writer.repos_needing_files(window.start, window.end)
+    client.expect_api_requests(len(todo))  # one tree page each, for nearly every repo
     parallel = (
         settings.rate_limiting.max_concurrent_requests
         if settings.performance.enable_parallel_processing

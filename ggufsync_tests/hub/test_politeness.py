@@ -40,6 +40,20 @@ def test_steady_state_spreads_the_advertised_budget_and_never_hits_429(
     assert statuses.count(200) == 30
 
 
+@pytest.mark.parametrize("declared", [10, 30], ids=["within-the-budget", "beyond-the-budget"])
+def test_declared_work_never_hits_429_whether_or_not_the_budget_covers_it(
+    declared: int, hub_sim_factory: Callable[..., HubSimulator], with_client_factory: Callable[..., Any]
+) -> None:
+    sim = hub_sim_factory(api_quota=12, api_window=2)
+
+    async def work(client: HubClient) -> int:
+        client.expect_api_requests(declared)
+        return await _infos(client, _repo_ids(sim, declared))
+
+    assert with_client_factory(sim)(work, max_concurrent_requests=4) == 0
+    assert [r.status for r in sim.requests].count(200) == declared
+
+
 def _spend_quota(sim: HubSimulator) -> None:
     with httpx.Client() as plain:
         while plain.get(f"{sim.url}/api/models", params={"limit": 1}).status_code != 429:
