@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test ui setup clean
+.PHONY: demo test ui bench setup clean
 
 demo: setup
 	$(BIN)/ggufsync config validate --all
@@ -22,6 +22,9 @@ test: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m bench
 
 setup: $(VENV)/.installed
 

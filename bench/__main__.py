@@ -1,0 +1,250 @@
+"""The sync's speed, cost and memory against the Hub simulator on this machine, in one run.
+
+    .venv/bin/python -m bench [--repos 2000]      (or `make bench`)
+
+Measures, against simulators on loopback (no quota, and for the comparison 20 ms per request):
+- steps_s: the sync steps alone (list, refresh files, score, publish), no Dagster;
+- full_s: `ggufsync sync --mode full` as a user runs it, on a new persistent Dagster home;
+  framework_ratio = full_s / steps_s;
+- requests and request_ratio: what the full sync asked for, over the least it could have asked
+  (its listing pages plus one tree call per repo it catalogued);
+- incr_s, incr_requests: `ggufsync sync --mode incremental` after 1 % of the repos changed;
+- help_s, query_s: `ggufsync --help` and `ggufsync query` (medians of three);
+- naive_full_ratio, naive_daily_ratio: what most people write (huggingface_hub's `list_models`,
+  then `model_info(files_metadata=True)` per repo, serially) over our full and our daily sync, with
+  every answer 20 ms late; both of ours include process start-up.
+Prints a table, then one `BENCH ...` line, and writes the same figures as JSON under bench/results/.
+Bounded by --repos; every request goes to loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import HfApi
+
+from ggufsync_assets.catalogue.store import CatalogueStore
+from ggufsync_assets.cli.demo_cmd import demo_overrides
+from ggufsync_assets.hub.client import ClientOptions, HubClient
+from ggufsync_assets.hubsim import HubSimulator
+from ggufsync_assets.settings import Settings, load_settings
+from ggufsync_assets.sync.completeness import score_completeness
+from ggufsync_assets.sync.listing import list_window
+from ggufsync_assets.sync.refresh import refresh_files
+from ggufsync_assets.sync.window import Window
+
+ROOT = Path(__file__).resolve().parents[1]
+GGUFSYNC = Path(sys.executable).with_name("ggufsync")
+QUOTA = 10_000_000
+LATENCY = 0.02
+LISTING_PATH = "/api/models"
+
+
+@dataclass
+class Process:
+    seconds: float
+    peak_rss_mb: float
+    output: str
+
+
+def run(argv: list[str], env: dict[str, str], cwd: Path) -> Process:
+    """One command to its end: wall time, its own peak memory, what it printed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{output[-3000:]}")
+    return Process(seconds, usage.ru_maxrss / 1024, output)
+
+
+def environment(sim: HubSimulator, folder: Path) -> dict[str, str]:
+    """A user's environment for `ggufsync`: this simulator, a private home, config and catalogue."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("GGUFSYNC_", "HF_", "DAGSTER_"))}
+    config = folder / "config"
+    config.mkdir(exist_ok=True)
+    (config / "sync-config.yaml").write_text("environment: development\n")
+    overrides = demo_overrides(sim.url, folder / "data" / "catalogue.duckdb")
+    return {
+        **kept,
+        "DAGSTER_HOME": str(folder / "dagster_home"),
+        "GGUFSYNC_CONFIG_DIR": str(config),
+        "HF_ENDPOINT": sim.url,
+        "HF_HOME": str(folder / "hf_home"),
+        "GGUFSYNC_SECURITY__ALLOWED_DOMAINS": json.dumps(overrides["security.allowed_domains"]),
+        "GGUFSYNC_RATE_LIMITING__REQUESTS_PER_SECOND": str(overrides["rate_limiting.requests_per_second"]),
+        "GGUFSYNC_RATE_LIMITING__REQUESTS_PER_HOUR": str(overrides["rate_limiting.requests_per_hour"]),
+        "GGUFSYNC_RATE_LIMITING__MAX_CONCURRENT_REQUESTS": str(
+            overrides["rate_limiting.max_concurrent_requests"]
+        ),
+        "GGUFSYNC_STORAGE__CATALOGUE_PATH": overrides["storage.catalogue_path"],
+        "GGUFSYNC_LOG_LEVEL": "WARNING",
+    }
+
+
+def simulator(repos: int, *, latency: float = 0.0) -> HubSimulator:
+    slow = {"fault_rate": 1.0, "fault_kinds": ["slow"], "slow_delay": latency} if latency else {}
+    return HubSimulator(
+        repos=repos, seed=3, now=datetime.now(UTC), api_quota=QUOTA, resolvers_quota=QUOTA, **slow
+    )
+
+
+def steps_alone(sim: HubSimulator, folder: Path) -> float:
+    """The sync steps without Dagster: list, refresh, score, publish (as the assets run them)."""
+    catalogue = folder / "catalogue.duckdb"
+    (folder / "sync-config.yaml").write_text("environment: development\n")
+    settings = load_settings(
+        directory=folder, flags=demo_overrides(sim.url, catalogue), use_environment=False
+    ).settings
+    store = CatalogueStore.from_settings(settings)
+    started = time.perf_counter()
+    asyncio.run(_steps(settings, store))
+    store.publish()
+    return time.perf_counter() - started
+
+
+async def _steps(settings: Settings, store: CatalogueStore) -> None:
+    now, everything = datetime.now(UTC), Window(None, None)
+    async with HubClient(ClientOptions.from_settings(settings)) as client:
+        store.claim("bench")
+        with store.writer() as writer:
+            await list_window(client, writer, settings, everything, run_id="bench", now=now)
+            await refresh_files(client, writer, settings, everything, run_id="bench", now=now)
+            score_completeness(writer, everything, settings.validation.min_completeness_score)
+        store.release("bench")
+
+
+def served(sim: HubSimulator) -> tuple[int, int, int]:
+    """Requests answered since the log was cleared: all, listing pages, tree calls."""
+    answered = [r for r in sim.requests if r.status is not None and r.host == "api"]
+    listing = sum(r.path == LISTING_PATH for r in answered)
+    trees = sum("/tree/" in r.path for r in answered)
+    return len(answered), listing, trees
+
+
+def catalogued(env: dict[str, str]) -> int:
+    store = CatalogueStore(Path(env["GGUFSYNC_STORAGE__CATALOGUE_PATH"]))
+    with store.reader() as con:
+        return int(con.sql("SELECT count(*) FROM current_models").fetchall()[0][0])
+
+
+def median_seconds(argv: list[str], env: dict[str, str], cwd: Path, times: int = 3) -> float:
+    return statistics.median(run(argv, env, cwd).seconds for _ in range(times))
+
+
+def naive(sim: HubSimulator) -> float:
+    """What most people write: list the GGUF repos, then ask for each one's files, one by one."""
+    api = HfApi(endpoint=sim.url, token=False)
+    started = time.perf_counter()
+    for model in api.list_models(filter="gguf", full=True):
+        api.model_info(model.id, files_metadata=True)
+    return time.perf_counter() - started
+
+
+def change_one_percent(sim: HubSimulator) -> None:
+    for repo in sim.state.repos()[::100]:
+        sim.edit(repo.id)
+
+
+def measure(repos: int, folder: Path) -> dict[str, Any]:
+    figures: dict[str, Any] = {"repos": repos}
+    with simulator(repos) as sim:
+        figures["steps_s"] = steps_alone(sim, folder / "steps")
+        env = environment(sim, folder / "user")
+        sim.clear_requests()
+        full = run([str(GGUFSYNC), "sync", "--mode", "full"], env, folder / "user")
+        requests, listing, trees = served(sim)
+        found = catalogued(env)
+        figures |= {
+            "full_s": full.seconds,
+            "framework_ratio": full.seconds / figures["steps_s"],
+            "repos_per_s": found / full.seconds,
+            "requests": requests,
+            "min_requests": listing + found,
+            "request_ratio": requests / (listing + found),
+            "tree_requests": trees,
+            "peak_rss_mb": full.peak_rss_mb,
+        }
+        change_one_percent(sim)
+        sim.clear_requests()
+        incremental = run([str(GGUFSYNC), "sync", "--mode", "incremental"], env, folder / "user")
+        figures["incr_s"] = incremental.seconds
+        figures["incr_requests"] = served(sim)[0]
+        figures["help_s"] = median_seconds([str(GGUFSYNC), "--help"], env, folder / "user")
+        figures["query_s"] = median_seconds(
+            [str(GGUFSYNC), "query", "SELECT count(*) FROM models"], env, folder / "user"
+        )
+    with simulator(repos, latency=LATENCY) as slow:
+        figures["naive_s"] = naive(slow)
+        env = environment(slow, folder / "slow")
+        ours_full = run([str(GGUFSYNC), "sync", "--mode", "full"], env, folder / "slow").seconds
+        change_one_percent(slow)
+        ours_daily = run([str(GGUFSYNC), "sync", "--mode", "incremental"], env, folder / "slow").seconds
+        figures |= {
+            "ours_full_latency_s": ours_full,
+            "ours_daily_latency_s": ours_daily,
+            "naive_full_ratio": figures["naive_s"] / ours_full,
+            "naive_daily_ratio": figures["naive_s"] / ours_daily,
+        }
+    figures["bench_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
+BENCH_KEYS = (
+    "repos",
+    "full_s",
+    "steps_s",
+    "framework_ratio",
+    "repos_per_s",
+    "requests",
+    "min_requests",
+    "request_ratio",
+    "incr_s",
+    "incr_requests",
+    "peak_rss_mb",
+    "help_s",
+    "query_s",
+    "naive_full_ratio",
+    "naive_daily_ratio",
+)
+
+
+def shown(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repos", type=int, default=2000, help="size of the simulated Hub")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ggufsync-bench-") as folder:
+        for part in ("steps", "user", "slow"):
+            (Path(folder) / part).mkdir()
+        figures = measure(args.repos, Path(folder))
+    for key, value in figures.items():
+        print(f"{key:24} {shown(value)}")
+    print("BENCH " + " ".join(f"{key}={shown(figures[key])}" for key in BENCH_KEYS))
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (results / f"bench-{args.repos}-{stamp}.json").write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
