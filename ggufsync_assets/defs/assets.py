@@ -31,6 +31,19 @@ def _range(context: dg.AssetExecutionContext) -> tuple[str, str]:
     return keys[0], keys[-1]
 
 
+def _partition_freshness(settings: Settings) -> dg.FreshnessPolicy:
+    """With a freshness schedule every N minutes, the partitioned assets warn after N minutes without
+    a sync and fail after 2N; without one, they fail after the incremental window."""
+    minutes = settings.sync_behavior.freshness_sync_minutes
+    if minutes:
+        return dg.FreshnessPolicy.time_window(
+            warn_window=timedelta(minutes=minutes), fail_window=timedelta(minutes=2 * minutes)
+        )
+    return dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(hours=settings.sync_behavior.incremental_window_hours)
+    )
+
+
 def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     # backfill_policy is marked beta in Dagster 1.13; single-run backfills are what a range needs.
     with warnings.catch_warnings():
@@ -45,9 +58,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
     )
-    window_freshness = dg.FreshnessPolicy.time_window(
-        fail_window=timedelta(hours=settings.sync_behavior.incremental_window_hours)
-    )
+    window_freshness = _partition_freshness(settings)
     full_freshness = dg.FreshnessPolicy.time_window(
         fail_window=timedelta(hours=settings.sync_behavior.full_sync_threshold_hours)
     )

@@ -12,6 +12,12 @@ from ggufsync_assets.defs.tags import MODE_TAG, SYNC_TAG
 from ggufsync_assets.sync.modes import SyncHistory
 
 FINISHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+IN_PROGRESS = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+)
 
 
 def sync_history(instance: dg.DagsterInstance, store: CatalogueStore) -> SyncHistory:
@@ -51,4 +57,13 @@ def sync_history(instance: dg.DagsterInstance, store: CatalogueStore) -> SyncHis
         last_run_finished_at=(
             datetime.fromtimestamp(records[0].end_time, UTC) if records and records[0].end_time else None
         ),
+    )
+
+
+def sync_in_progress(instance: dg.DagsterInstance) -> bool:
+    """A sync run is queued, starting or running."""
+    return bool(
+        instance.get_run_records(
+            filters=dg.RunsFilter(tags={SYNC_TAG: "true"}, statuses=list(IN_PROGRESS)), limit=1
+        )
     )

@@ -2,14 +2,15 @@
 
 With sync_behavior.mode auto the sensor decides each day (see sync/modes.py) and the schedules
 start stopped; otherwise the daily schedule runs the configured mode and the weekly full pass
-(the only kind that detects deletions) runs as well.
+(the only kind that detects deletions) runs as well. With sync_behavior.freshness_sync_minutes set,
+an incremental sync also runs that often, whatever the mode.
 """
 
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from ggufsync_assets.defs.history import sync_history
+from ggufsync_assets.defs.history import sync_history, sync_in_progress
 from ggufsync_assets.defs.jobs import sync_job, sync_tags
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.tags import REASON_TAG
@@ -73,4 +74,24 @@ def build_schedules(
             cursor=now.isoformat(),
         )
 
-    return [daily_sync, weekly_full_sync], [auto_sync_sensor]
+    schedules = [daily_sync, weekly_full_sync]
+    minutes = settings.sync_behavior.freshness_sync_minutes
+    if minutes:
+
+        @dg.schedule(
+            cron_schedule=f"*/{minutes} * * * *" if minutes < 60 else "0 * * * *",
+            job=sync_job,
+            execution_timezone="UTC",
+            default_status=running,
+        )
+        def freshness_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+            """Every sync_behavior.freshness_sync_minutes: an incremental sync, so the catalogue trails
+            the Hub by minutes. Skipped while another sync is under way: it covers the same changes."""
+            if sync_in_progress(context.instance):
+                return dg.SkipReason("a sync is under way")
+            return dg.RunRequest(
+                tags=sync_tags(settings, SyncMode.INCREMENTAL, context.scheduled_execution_time)
+            )
+
+        schedules.append(freshness_sync)
+    return schedules, [auto_sync_sensor]

@@ -98,6 +98,14 @@ class SyncBehavior(Section):
     full_sync_threshold_hours: int = Field(168, ge=1, le=24 * 366 * 5)
     enable_multi_strategy_discovery: bool = True
     enable_deduplication: bool = True
+    freshness_sync_minutes: int = Field(0, ge=0, le=60)
+
+    @field_validator("freshness_sync_minutes")
+    @classmethod
+    def _divides_an_hour(cls, minutes: int) -> int:
+        if minutes and 60 % minutes:
+            raise ValueError("must be 0 (off) or divide 60 (5, 10, 15, 20, 30, 60)")
+        return minutes
 
     @model_validator(mode="after")
     def _threshold_covers_window(self) -> Self:

@@ -140,3 +140,10 @@ def test_token_is_never_shown_in_the_settings_repr() -> None:
     settings = Settings(huggingface_token="hf_abcdefghijklmnopqrstuvwxyz")
     assert "hf_abcdefghijklmnopqrstuvwxyz" not in repr(settings)
     assert settings.token_value() == "hf_abcdefghijklmnopqrstuvwxyz"
+
+
+@given(st.integers(min_value=-5, max_value=200))
+def test_freshness_sync_minutes_is_off_or_divides_an_hour(value: int) -> None:
+    assert _accepts(sync_behavior={"freshness_sync_minutes": value}) == (
+        value == 0 or (0 < value <= 60 and 60 % value == 0)
+    )

@@ -41,6 +41,13 @@ def catalogue(tmp_path: Path) -> SyncResource:
 
 
 @pytest.fixture
+def persistent_instance() -> Iterator[dg.DagsterInstance]:
+    """Schedule contexts reach their instance through a reference, so it must live on disk."""
+    with dg.instance_for_test() as on_disk:
+        yield on_disk
+
+
+@pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.DagsterInstance.ephemeral() as ephemeral:
         yield ephemeral
@@ -99,6 +106,41 @@ def past_sync(instance: dg.DagsterInstance, mode: str, *, succeeded: bool) -> dg
 
 
 # ----- schedules ---------------------------------------------------------------------------------
+
+
+def test_no_freshness_schedule_unless_configured(catalogue: SyncResource) -> None:
+    schedules, _ = build_schedules(settings("incremental"), catalogue)
+    assert "freshness_sync" not in {s.name for s in schedules}
+
+
+def test_the_freshness_schedule_runs_an_incremental_sync_every_configured_minutes(
+    catalogue: SyncResource, persistent_instance: dg.DagsterInstance
+) -> None:
+    configured = Settings(sync_behavior={"mode": "auto", "freshness_sync_minutes": 15})
+    schedules, _ = build_schedules(configured, catalogue)
+    [freshness] = [s for s in schedules if s.name == "freshness_sync"]
+    assert freshness.cron_schedule == "*/15 * * * *"
+    assert freshness.default_status is dg.DefaultScheduleStatus.RUNNING
+    context = dg.build_schedule_context(
+        instance=persistent_instance, scheduled_execution_time=datetime.now(UTC)
+    )
+    request = freshness(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.tags[MODE_TAG] == "incremental"
+
+
+def test_the_freshness_schedule_skips_while_a_sync_is_under_way(
+    catalogue: SyncResource, persistent_instance: dg.DagsterInstance
+) -> None:
+    configured = Settings(sync_behavior={"freshness_sync_minutes": 15})
+    [freshness] = [s for s in build_schedules(configured, catalogue)[0] if s.name == "freshness_sync"]
+    persistent_instance.add_run(
+        dg.DagsterRun(job_name="ggufsync_sync", status=dg.DagsterRunStatus.STARTED, tags={SYNC_TAG: "true"})
+    )
+    context = dg.build_schedule_context(
+        instance=persistent_instance, scheduled_execution_time=datetime.now(UTC)
+    )
+    assert isinstance(freshness(context), dg.SkipReason)
 
 
 def test_daily_sync_requests_the_incremental_window(catalogue: SyncResource) -> None:

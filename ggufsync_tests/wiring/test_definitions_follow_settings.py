@@ -37,6 +37,17 @@ def test_partitioned_assets_are_fresh_within_the_incremental_window() -> None:
         assert assets[name].backfill_policy == dg.BackfillPolicy.single_run()
 
 
+def test_with_a_freshness_schedule_partitions_warn_after_its_interval_and_fail_after_twice_it() -> None:
+    assets = _assets(Settings(sync_behavior={"freshness_sync_minutes": 15}))
+    policy = assets["gguf_model_listing"].specs_by_key[assets["gguf_model_listing"].key].freshness_policy
+    assert policy is not None
+    assert policy.warn_window is not None
+    assert (policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta()) == (
+        timedelta(minutes=15),
+        timedelta(minutes=30),
+    )
+
+
 def test_the_catalogue_is_fresh_within_the_full_sync_threshold() -> None:
     asset = _assets(Settings(sync_behavior={"full_sync_threshold_hours": 100}))["gguf_catalogue"]
     policy = asset.specs_by_key[asset.key].freshness_policy
