@@ -358,8 +358,8 @@ class CatalogueStore:
         claim brings the working file's schema up to date, once for the whole run."""
         claim = self.lease.claim(run_id, is_dead=is_dead, waiting=waiting)
         if claim.first:
-            with self._connection(prepare=True):
-                pass
+            with self._connection(prepare=True) as con:
+                con.execute("CHECKPOINT")
         return claim
 
     def release(self, run_id: str) -> None:

@@ -62,14 +62,14 @@ def claim(context: StepContext, store: CatalogueStore) -> None:
 
 def _abandon(context: StepContext, store: CatalogueStore, dead: Holder) -> None:
     message = (
-        f"abandoned: its process died while it held the catalogue; taken over by run {context.run.run_id}"
+        f"abandoned: it ended or died while holding the catalogue; taken over by run {context.run.run_id}"
     )
     run = context.instance.get_run_by_id(dead.run_id)
     if run is not None and not run.is_finished:
         context.instance.report_run_failed(run, message)
     with store.writer() as writer:
         writer.abandon_run(dead.run_id, finished_at=now(), error=message)
-    context.log.warning(f"took the catalogue over from {dead.describe()}, which had died")
+    context.log.warning(f"took the catalogue over from {dead.describe()}, which had ended or died")
 
 
 @contextlib.contextmanager
