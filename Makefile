@@ -13,8 +13,8 @@ demo: setup
 	$(BIN)/ggufsync demo
 
 ui: setup
-	DAGSTER_HOME=$(CURDIR)/.dagster_home DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true \
-		$(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/python -c 'from ggufsync_assets.defs.instance import dagster_home; dagster_home()'
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 test: setup
 	$(BIN)/ruff check .
@@ -33,7 +33,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ggufsync needs Python 3.11 or newer; set PYTHON=python3.x")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.9"
-	$(BIN)/uv sync --frozen --quiet
+	$(BIN)/uv sync --frozen --quiet --compile-bytecode
 	chmod 700 config && chmod 600 config/sync-config-production.yaml
 	@touch $@
 

@@ -1,6 +1,7 @@
 """The Dagster instance ggufsync runs against: DAGSTER_HOME, or `.dagster_home/` in the project.
 
-Its dagster.yaml is written when missing: ggufsync's loggers captured in run logs, telemetry off.
+Its dagster.yaml is written when missing: ggufsync's loggers captured in run logs, telemetry off,
+and the SQLite event log that writes a run's per-partition materializations in one batch.
 A persistent home is what lets `dagster dev` show the runs the CLI made, and what lets a sync
 tell a run that ended from one still running (see defs/steps.py).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,12 @@ python_logs:
     - ggufsync
 telemetry:
   enabled: false
+# SQLite storage as Dagster's default, writing a range's per-partition events in one transaction.
+event_log_storage:
+  module: ggufsync_assets.defs.event_log
+  class: BatchingSqliteEventLogStorage
+  config:
+    base_dir: {event_logs}
 """
 
 
@@ -45,21 +53,13 @@ def dagster_home() -> Path:
     with _exclusive(home):
         config = home / "dagster.yaml"
         if not config.exists():
-            config.write_text(INSTANCE_YAML)
+            config.write_text(INSTANCE_YAML.format(event_logs=json.dumps(str(home / "history" / "runs"))))
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
-PLANNED_EVENTS_SWITCH = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
-"""Before a run starts, Dagster records one "planned" event per partition per asset and check
-(about 4,900 for a full sync, minutes on SQLite); with this switch, one per asset for the range.
-Its cost: a run that fails does not mark its partitions failed in the UI; they keep their last
-materialization. The failure still shows on the run, in sync_runs and through the alert sensor."""
-
-
 def instance() -> dg.DagsterInstance:
-    """The instance the CLI's syncs run on, with the planned-events switch on unless set otherwise."""
-    os.environ.setdefault(PLANNED_EVENTS_SWITCH, "true")
+    """The instance the CLI's syncs run on."""
     home = dagster_home()
     with _exclusive(home):
         return dg.DagsterInstance.get()

@@ -1,0 +1,137 @@
+"""The instance ggufsync writes for itself records a partition range's materializations in one batch,
+and what it records is what Dagster's stock SQLite storage records event by event."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+
+from ggufsync_assets.defs.event_log import BATCH_SIZE_VARIABLE, BatchingSqliteEventLogStorage
+from ggufsync_assets.defs.instance import dagster_home
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-03-01")
+pytestmark = pytest.mark.filterwarnings("ignore::dagster.BetaWarning")
+KEYS = DAYS.get_partition_keys()
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def upstream() -> dg.MaterializeResult[None]:
+    return dg.MaterializeResult()
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run(), deps=[upstream])
+def downstream() -> dg.MaterializeResult[None]:
+    return dg.MaterializeResult(tags={"source": "test"})
+
+
+@dg.asset_check(asset=downstream)
+def downstream_check() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+JOB = dg.Definitions(
+    assets=[upstream, downstream], asset_checks=[downstream_check]
+).resolve_implicit_global_asset_job_def()
+RANGE = {"dagster/asset_partition_range_start": KEYS[0], "dagster/asset_partition_range_end": KEYS[-1]}
+ASSETS = (dg.AssetKey("upstream"), dg.AssetKey("downstream"))
+
+
+@pytest.fixture
+def ggufsync_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "ggufsync_home"))
+    monkeypatch.delenv(BATCH_SIZE_VARIABLE, raising=False)
+    return dagster_home()
+
+
+@pytest.fixture
+def stock_home(tmp_path: Path) -> Path:
+    home = tmp_path / "stock_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+def materialize_range(home: Path) -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert JOB.execute_in_process(instance=instance, tags=RANGE).success
+        yield instance
+
+
+def records(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[tuple[str | None, list[str]]]:
+    """Each materialization's partition and tag names (tag values name the run, so they differ)."""
+    found = instance.fetch_materializations(key, limit=1000, ascending=True).records
+    return [
+        (r.partition_key, sorted(r.asset_materialization.tags or {}))
+        for r in found
+        if r.asset_materialization
+    ]
+
+
+def check_rows(instance: dg.DagsterInstance) -> list[tuple[str | None, str]]:
+    """The check's execution rows: one per planned partition, each with its status."""
+    with instance.event_log_storage.index_connection() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(
+            AssetCheckExecutionsTable.select().order_by(AssetCheckExecutionsTable.c.partition)
+        ).fetchall()
+    return [(row.partition, row.execution_status) for row in rows]
+
+
+def test_the_written_instance_uses_the_batching_storage(ggufsync_home: Path) -> None:
+    with dg.DagsterInstance.from_config(str(ggufsync_home)) as instance:
+        assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage)
+
+
+def test_opening_the_instance_turns_on_event_batches(ggufsync_home: Path) -> None:
+    with dg.DagsterInstance.from_config(str(ggufsync_home)):
+        assert int(os.environ[BATCH_SIZE_VARIABLE]) >= len(KEYS)
+
+
+def test_every_partition_of_the_range_is_materialized(ggufsync_home: Path) -> None:
+    for instance in materialize_range(ggufsync_home):
+        for key in ASSETS:
+            assert instance.get_materialized_partitions(key) == set(KEYS)
+
+
+def test_materializations_match_the_stock_storage(ggufsync_home: Path, stock_home: Path) -> None:
+    for batched in materialize_range(ggufsync_home):
+        for stock in materialize_range(stock_home):
+            assert not isinstance(stock.event_log_storage, BatchingSqliteEventLogStorage)
+            for key in ASSETS:
+                assert records(batched, key) == records(stock, key)
+            assert check_rows(batched) == check_rows(stock)
+
+
+def test_the_asset_record_holds_the_last_partition(ggufsync_home: Path) -> None:
+    for instance in materialize_range(ggufsync_home):
+        for key in ASSETS:
+            latest = instance.get_latest_materialization_event(key)
+            assert latest is not None
+            assert latest.dagster_event is not None
+            assert latest.dagster_event.partition == KEYS[-1]
+
+
+def test_storage_ids_follow_the_partitions(ggufsync_home: Path) -> None:
+    for instance in materialize_range(ggufsync_home):
+        found = instance.fetch_materializations(ASSETS[1], limit=1000, ascending=True).records
+        assert [r.partition_key for r in found] == KEYS
+        assert [r.storage_id for r in found] == sorted({r.storage_id for r in found})
+
+
+def test_a_range_is_planned_once_per_asset(ggufsync_home: Path) -> None:
+    for instance in materialize_range(ggufsync_home):
+        [run] = instance.get_runs()
+        planned = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+        assert sorted(str(e.dagster_event.asset_key) for e in planned if e.dagster_event) == sorted(
+            map(str, ASSETS)
+        )
+
+
+def test_check_results_are_stored_as_usual(ggufsync_home: Path) -> None:
+    for instance in materialize_range(ggufsync_home):
+        check = dg.AssetCheckKey(ASSETS[1], "downstream_check")
+        [record] = instance.event_log_storage.get_asset_check_execution_history(check, limit=1)
+        assert record.status is AssetCheckExecutionRecordStatus.SUCCEEDED
