@@ -3,7 +3,8 @@
     .venv/bin/python -m bench [--repos 2000]      (or `make bench`)
 
 Measures, against simulators on loopback (no quota, and for the comparison 20 ms per request):
-- steps_s: the sync steps alone (list, refresh files, score, publish), no Dagster;
+- steps_s: the sync steps alone (list, refresh files, score, publish), no Dagster, in a process of
+  their own (bench/steps.py), as the sync's are;
 - full_s: `ggufsync sync --mode full` as a user runs it, on a new persistent Dagster home;
   framework_ratio = full_s / steps_s;
 - requests and request_ratio: what the full sync asked for, over the least it could have asked
@@ -20,7 +21,6 @@ Bounded by --repos; every request goes to loopback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -38,13 +38,7 @@ from huggingface_hub import HfApi
 
 from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.cli.demo_cmd import demo_overrides
-from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hubsim import HubSimulator
-from ggufsync_assets.settings import Settings, load_settings
-from ggufsync_assets.sync.completeness import score_completeness
-from ggufsync_assets.sync.listing import list_window
-from ggufsync_assets.sync.refresh import refresh_files
-from ggufsync_assets.sync.window import Window
 
 ROOT = Path(__file__).resolve().parents[1]
 GGUFSYNC = Path(sys.executable).with_name("ggufsync")
@@ -106,28 +100,9 @@ def simulator(repos: int, *, latency: float = 0.0) -> HubSimulator:
 
 
 def steps_alone(sim: HubSimulator, folder: Path) -> float:
-    """The sync steps without Dagster: list, refresh, score, publish (as the assets run them)."""
-    catalogue = folder / "catalogue.duckdb"
-    (folder / "sync-config.yaml").write_text("environment: development\n")
-    settings = load_settings(
-        directory=folder, flags=demo_overrides(sim.url, catalogue), use_environment=False
-    ).settings
-    store = CatalogueStore.from_settings(settings)
-    started = time.perf_counter()
-    asyncio.run(_steps(settings, store))
-    store.publish()
-    return time.perf_counter() - started
-
-
-async def _steps(settings: Settings, store: CatalogueStore) -> None:
-    now, everything = datetime.now(UTC), Window(None, None)
-    async with HubClient(ClientOptions.from_settings(settings)) as client:
-        store.claim("bench")
-        with store.writer() as writer:
-            await list_window(client, writer, settings, everything, run_id="bench", now=now)
-            await refresh_files(client, writer, settings, everything, run_id="bench", now=now)
-            score_completeness(writer, everything, settings.validation.min_completeness_score)
-        store.release("bench")
+    """The sync steps without Dagster (list, refresh, score, publish) in a process of their own."""
+    steps = run([sys.executable, "-m", "bench.steps", sim.url, str(folder)], dict(os.environ), ROOT)
+    return float(json.loads(steps.output.splitlines()[-1])["seconds"])
 
 
 def served(sim: HubSimulator) -> tuple[int, int, int]:

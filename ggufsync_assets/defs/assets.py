@@ -6,6 +6,7 @@ it tombstones repos a complete pass no longer found and publishes the snapshot r
 Each asset is a thin shell around one step in sync/: defs/steps.py holds what they share.
 """
 
+import json
 import time
 import warnings
 from collections.abc import Callable
@@ -29,6 +30,36 @@ GROUP = "gguf"
 def _range(context: dg.AssetExecutionContext) -> tuple[str, str]:
     keys = context.partition_keys
     return keys[0], keys[-1]
+
+
+def _range_done(
+    context: dg.AssetExecutionContext, step: str, figures: dict[str, Any]
+) -> dg.MaterializeResult[None]:
+    """A partitioned step's figures are the whole range's: they go to the run's log, and the run's
+    totals to gguf_catalogue. Its per-partition materializations carry none, so that no partition
+    shows figures that are not its own (and a full sync records 3,658 of them)."""
+    first, last = _range(context)
+    context.log.info(f"{step} {first}..{last}: {json.dumps(figures, default=str)}")
+    return dg.MaterializeResult()
+
+
+RUN_FIGURES = (
+    "mode",
+    "partition_start",
+    "partition_end",
+    "complete_pass",
+    "repos_listed",
+    "repos_new",
+    "repos_changed",
+    "repos_refreshed",
+    "rejects",
+    "api_requests",
+)
+
+
+def _run_figures(run: dict[str, Any]) -> dict[str, Any]:
+    """What this run did, from its sync_runs row."""
+    return {key: run[key] for key in RUN_FIGURES if run.get(key) is not None}
 
 
 def _partition_freshness(settings: Settings) -> dg.FreshnessPolicy:
@@ -103,15 +134,14 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 repos_changed=result.changed,
                 rejects=result.rejected,
             )
-        counts = {k: v for k, v in asdict(result).items() if k != "strategies"}
-        return dg.MaterializeResult(
-            metadata={
-                **counts,
-                "partition_range": f"{first}..{last}",
+        return _range_done(
+            context,
+            "listing",
+            {
+                **asdict(result),
                 "complete_pass": is_complete(first, last),
-                "found_per_strategy": dg.MetadataValue.json(result.strategies),
                 **performance(sync.settings, started, client.stats),
-            }
+            },
         )
 
     @partitioned({"huggingface", "duckdb"}, deps=[gguf_model_listing])
@@ -130,8 +160,8 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 repos_refreshed=result.refreshed,
                 rejects=result.rejected,
             )
-        return dg.MaterializeResult(
-            metadata={**asdict(result), **performance(sync.settings, started, client.stats)}
+        return _range_done(
+            context, "files", {**asdict(result), **performance(sync.settings, started, client.stats)}
         )
 
     @partitioned({"duckdb"}, deps=[gguf_model_files])
@@ -143,14 +173,16 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         minimum = sync.settings.validation.min_completeness_score
         with writing(context, sync, "completeness") as writer:
             result = score_completeness(writer, window_of(first, last), minimum)
-        return dg.MaterializeResult(
-            metadata={
+        return _range_done(
+            context,
+            "completeness",
+            {
                 "repos_scored": result.scored,
                 "mean_completeness": result.mean,
                 "min_completeness": result.minimum,
                 "below_min_completeness_score": result.below_threshold,
                 **performance(sync.settings, started),
-            }
+            },
         )
 
     @dg.asset(
@@ -165,9 +197,9 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         started, run_id = time.monotonic(), context.run.run_id
         with holding(context, sync, "catalogue") as store:
             with store.writer() as writer:
-                run = writer.run(run_id)
+                run = writer.run(run_id) or {}
                 removed = 0
-                if run is not None and run["complete_pass"]:
+                if run.get("complete_pass"):
                     removed = writer.mark_removed(seen_since=run["started_at"], run_id=run_id, now=now())
                 writer.finish_run(run_id, status="succeeded", finished_at=now(), repos_removed=removed)
                 totals = writer.totals()
@@ -177,6 +209,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         return dg.MaterializeResult(
             metadata={
                 **totals,
+                **_run_figures(run),
                 "repos_removed": removed,
                 "published": dg.MetadataValue.path(str(store.published)),
                 "exports": dg.MetadataValue.json([str(p) for p in exports]),

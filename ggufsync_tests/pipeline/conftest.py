@@ -150,6 +150,8 @@ class SyncRun:
     truth: dict[str, Repo]
     snapshot: Path | None
     """A copy of the published catalogue as this run left it (None if nothing was published)."""
+    log: list[str]
+    """The run's log messages, as the Dagster UI shows them."""
 
     @property
     def run_id(self) -> str:
@@ -168,6 +170,13 @@ class SyncRun:
         materializations = self.result.asset_materializations_for_node(asset)
         assert materializations, f"{asset} was not materialized"
         return {key: value.value for key, value in materializations[0].metadata.items()}
+
+    def figures(self, step: str) -> dict[str, Any]:
+        """What a partitioned step reported for the run's range, from its line in the run's log."""
+        found = [line.split(": ", 1)[1] for line in self.log if line.startswith(f"{step} ") and ": {" in line]
+        assert len(found) == 1, f"{step} reported {len(found)} times"
+        figures: dict[str, Any] = json.loads(found[0])
+        return figures
 
     def executed_steps(self) -> set[str]:
         return {
@@ -231,7 +240,8 @@ class Pipeline:
             snapshot = self.folder / "snapshots" / f"after-run-{self.runs}.duckdb"
             snapshot.parent.mkdir(exist_ok=True)
             shutil.copyfile(self.catalogue, snapshot)
-        return SyncRun(result, requests, self.truth(), snapshot)
+        log = [entry.user_message for entry in self.instance.all_logs(result.run_id) if not entry.is_dagster_event]
+        return SyncRun(result, requests, self.truth(), snapshot, log)
 
 
 @contextlib.contextmanager

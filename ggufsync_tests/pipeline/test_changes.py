@@ -89,7 +89,7 @@ def test_a_second_full_sync_of_an_unchanged_hub_makes_only_listing_requests(seco
 def test_a_second_full_sync_of_an_unchanged_hub_reports_every_repo_unchanged(
     first_full: SyncRun, second_full: SyncRun
 ) -> None:
-    listing = second_full.metadata("gguf_model_listing")
+    listing = second_full.figures("listing")
     repos = len(second_full.truth)
     assert (
         listing["listed"],
@@ -104,7 +104,7 @@ def test_a_second_full_sync_of_an_unchanged_hub_reports_every_repo_unchanged(
         0,
         0,
     )
-    assert second_full.metadata("gguf_model_files")["refreshed"] == 0
+    assert second_full.figures("files")["refreshed"] == 0
     assert second_full.rows(
         "SELECT repos_new, repos_changed, repos_refreshed, repos_removed, status FROM sync_runs WHERE run_id = ?",
         second_full.run_id,
@@ -145,7 +145,7 @@ def test_an_incremental_sync_fetches_trees_only_of_the_edited_and_added_repos(
     incremental: SyncRun, changes: HubChanges
 ) -> None:
     assert incremental.tree_requests == {changes.edited.id, changes.added.id}
-    assert incremental.metadata("gguf_model_files")["refreshed"] == 2
+    assert incremental.figures("files")["refreshed"] == 2
 
 
 def test_an_incremental_sync_does_not_tombstone_the_deleted_repo(

@@ -144,7 +144,7 @@ def test_malformed_listing_records_are_rejected_with_a_reason_and_the_run_succee
         assert reason.startswith(("id:", "lastModified:")), reason
         assert json.loads(record)["_id"]
     assert run.rows("SELECT rejects, status FROM sync_runs") == [(3, "succeeded")]
-    assert run.metadata("gguf_model_listing")["rejected"] == 3
+    assert run.figures("listing")["rejected"] == 3
     assert {name for name, passed in run.check_results().items() if not passed} <= {"rejects_below_bound"}
 
 

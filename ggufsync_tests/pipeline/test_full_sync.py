@@ -169,8 +169,8 @@ def test_the_catalogue_is_published_with_parquet_exports(full: SyncRun, pipeline
     ].value == str(pipeline.catalogue)
 
 
-def test_listing_metadata_reports_repos_listed_and_new_requests_and_duration(full: SyncRun) -> None:
-    listing = full.metadata("gguf_model_listing")
+def test_the_listing_reports_repos_listed_and_new_requests_and_duration(full: SyncRun) -> None:
+    listing = full.figures("listing")
     listing_requests = [r for r in full.requests if r.path == LISTING_PATH]
     assert (listing["listed"], listing["new"], listing["changed"], listing["rejected"]) == (
         len(full.truth),
@@ -183,9 +183,23 @@ def test_listing_metadata_reports_repos_listed_and_new_requests_and_duration(ful
     assert listing["duration_seconds"] >= 0
 
 
-def test_files_metadata_reports_one_tree_request_per_repo(full: SyncRun) -> None:
-    files = full.metadata("gguf_model_files")
+def test_the_files_step_reports_one_tree_request_per_repo(full: SyncRun) -> None:
+    files = full.figures("files")
     assert files["refreshed"] == len(full.truth)
     assert files["api_requests"] == sum(1 for r in full.requests if "/tree/" in r.path)
     assert full.tree_requests == set(full.truth)
     assert files["duration_seconds"] >= 0
+
+
+def test_partition_materializations_carry_no_figures_of_the_whole_range(full: SyncRun) -> None:
+    for asset in ("gguf_model_listing", "gguf_model_files", "gguf_model_completeness"):
+        materializations = full.result.asset_materializations_for_node(asset)
+        assert len(materializations) > 1
+        assert all(not m.metadata for m in materializations)
+
+
+def test_the_catalogue_asset_reports_what_the_run_did(full: SyncRun) -> None:
+    figures = full.metadata("gguf_catalogue")
+    assert (figures["mode"], figures["complete_pass"]) == ("full", True)
+    assert (figures["repos_listed"], figures["repos_new"], figures["repos_refreshed"]) == (len(full.truth),) * 3
+    assert figures["api_requests"] == len(full.requests)
