@@ -14,6 +14,8 @@ Measures, against simulators on loopback (no quota, and for the comparison 20 ms
 - naive_full_ratio, naive_daily_ratio: what most people write (huggingface_hub's `list_models`,
   then `model_info(files_metadata=True)` per repo, serially) over our full and our daily sync, with
   every answer 20 ms late; both of ours include process start-up.
+With --memory instead: the peak memory of a full sync at --repos and at ten times as many, and
+their ratio (one `MEMORY ...` line).
 Prints a table, then one `BENCH ...` line, and writes the same figures as JSON under bench/results/.
 Bounded by --repos; every request goes to loopback.
 """
@@ -204,21 +206,46 @@ def shown(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
+def memory(repos: int, folder: Path) -> dict[str, Any]:
+    """Peak memory of a full `ggufsync sync` at `repos` and at ten times as many."""
+    figures: dict[str, Any] = {"repos": repos}
+    for size, name in ((repos, "small"), (10 * repos, "large")):
+        (folder / name).mkdir()
+        with simulator(size) as sim:
+            sync = run(
+                [str(GGUFSYNC), "sync", "--mode", "full"], environment(sim, folder / name), folder / name
+            )
+        figures |= {f"{name}_repos": size, f"{name}_s": sync.seconds, f"{name}_peak_rss_mb": sync.peak_rss_mb}
+    figures["rss_ratio"] = figures["large_peak_rss_mb"] / figures["small_peak_rss_mb"]
+    return figures
+
+
+MEMORY_KEYS = ("small_repos", "small_peak_rss_mb", "large_repos", "large_peak_rss_mb", "rss_ratio")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repos", type=int, default=2000, help="size of the simulated Hub")
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="instead: peak memory of a full sync at --repos and ten times as many (slow: try 20000)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ggufsync-bench-") as folder:
-        for part in ("steps", "user", "slow"):
-            (Path(folder) / part).mkdir()
-        figures = measure(args.repos, Path(folder))
+        if args.memory:
+            figures, keys, kind = memory(args.repos, Path(folder)), MEMORY_KEYS, "memory"
+        else:
+            for part in ("steps", "user", "slow"):
+                (Path(folder) / part).mkdir()
+            figures, keys, kind = measure(args.repos, Path(folder)), BENCH_KEYS, "bench"
     for key, value in figures.items():
         print(f"{key:24} {shown(value)}")
-    print("BENCH " + " ".join(f"{key}={shown(figures[key])}" for key in BENCH_KEYS))
+    print(f"{kind.upper()} " + " ".join(f"{key}={shown(figures[key])}" for key in keys))
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (results / f"bench-{args.repos}-{stamp}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    (results / f"{kind}-{args.repos}-{stamp}.json").write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ def open_snapshot(published: Path) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(f"no catalogue at {published}: run `ggufsync sync` first")
     con = duckdb.connect(":memory:")
     try:
+        con.execute("SET enable_progress_bar = false")
         location = str(published).replace("'", "''")
         con.execute(f"ATTACH '{location}' AS catalogue (READ_ONLY)")
         con.execute("USE catalogue")

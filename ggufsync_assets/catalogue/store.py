@@ -348,7 +348,7 @@ class CatalogueStore:
         return cls(
             Path(settings.storage.catalogue_path),
             chunk_size=settings.performance.chunk_size,
-            memory_limit_mb=settings.performance.memory_limit_mb,
+            memory_limit_mb=duckdb_share_mb(settings.performance.memory_limit_mb),
         )
 
     def claim(
@@ -365,6 +365,10 @@ class CatalogueStore:
     def release(self, run_id: str) -> None:
         self.lease.release(run_id)
 
+    def _limit(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.memory_limit_mb:
+            con.execute(f"SET memory_limit = '{int(self.memory_limit_mb)}MiB'")
+
     @contextlib.contextmanager
     def writer(self) -> Iterator[CatalogueWriter]:
         """Open the working file for one sync step; it is closed (and checkpointed) on exit."""
@@ -379,8 +383,7 @@ class CatalogueStore:
             shutil.copyfile(self.published, self.working)  # carry on from the last published sync
         con = _connect_when_free(self.working)
         try:
-            if self.memory_limit_mb:
-                con.execute(f"SET memory_limit = '{int(self.memory_limit_mb)}MiB'")
+            self._limit(con)
             if prepare:
                 prepare_schema(con)
             yield con
@@ -392,6 +395,7 @@ class CatalogueStore:
         """Read-only SQL on the working file, for checks that score what a run wrote."""
         con = _connect_when_free(self.working, read_only=True)
         try:
+            self._limit(con)
             yield con
         finally:
             con.close()
@@ -424,6 +428,7 @@ class CatalogueStore:
         codec = "zstd" if compress else "uncompressed"
         written = []
         with self.reader() as con:
+            self._limit(con)
             for table in EXPORTED_TABLES:
                 target = self.exports / f"{table}.parquet"
                 partial = target.with_suffix(".parquet.tmp")
@@ -434,6 +439,17 @@ class CatalogueStore:
 
 
 EXPORTED_TABLES = tuple(t.name for t in TABLES)
+DUCKDB_SHARE = 4
+"""DuckDB gets a quarter of performance.memory_limit_mb; the rest is for Python, Dagster and HTTP.
+A sync's DuckDB work is chunked upserts and streamed Parquet exports, which a larger cache does
+not speed up much (exports of a 2-million-file catalogue: 5.9 s at 512 MiB, 5.5 s unbounded, and
+1.2 GiB of memory unbounded), while an unbounded cache grows with the catalogue."""
+
+
+def duckdb_share_mb(memory_limit_mb: int) -> int:
+    return max(memory_limit_mb // DUCKDB_SHARE, 32)
+
+
 LOCK_WAIT_SECONDS = 600.0
 
 
@@ -447,7 +463,9 @@ def _connect_when_free(path: Path, *, read_only: bool = False) -> duckdb.DuckDBP
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            con.execute("SET enable_progress_bar = false")  # a step's log is no terminal
+            return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise

@@ -60,7 +60,8 @@ def _demo(args: argparse.Namespace) -> int:
         flags = demo_overrides(hub.url, args.catalogue)
         resource = SyncResource(config_dir=str(config_dir()), overrides_json=json.dumps(flags))
         settings = resource.load()
-        code = run_sync(resource, settings, instance(), sync_tags(settings, SyncMode.FULL, datetime.now(UTC)))
+        dagster = instance()
+        code = run_sync(resource, settings, dagster, sync_tags(settings, SyncMode.FULL, datetime.now(UTC)))
     if code != EXIT_OK:
         return code
     with CatalogueStore(args.catalogue).reader() as con:
@@ -70,6 +71,8 @@ def _demo(args: argparse.Namespace) -> int:
                 print("   ", *row)
     print(
         f"\nThe catalogue is {args.catalogue}; open it with `ggufsync query` or `duckdb -readonly {args.catalogue}`."
-        "\nThe runs and checks are in .dagster_home: `make ui` opens the Dagster UI at http://127.0.0.1:3000."
+        f"\nThe runs and checks are in the Dagster instance at {dagster.root_directory}: "
+        f"`DAGSTER_HOME={dagster.root_directory} .venv/bin/dagster dev -w workspace.yaml` (in the project, "
+        "`make ui` for .dagster_home) opens the Dagster UI at http://127.0.0.1:3000."
     )
     return EXIT_OK

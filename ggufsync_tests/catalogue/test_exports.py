@@ -143,7 +143,7 @@ def test_without_a_memory_limit_duckdb_keeps_its_default(tmp_path: Path) -> None
         assert memory_limit_bytes(writer.con) == default
 
 
-def test_performance_memory_limit_mb_reaches_the_catalogue_writer(
+def test_duckdb_gets_a_quarter_of_performance_memory_limit_mb(
     bare_config_dir: Path, tmp_path: Path
 ) -> None:
     resource = settings_resource(
@@ -151,4 +151,23 @@ def test_performance_memory_limit_mb_reaches_the_catalogue_writer(
         **{"performance.memory_limit_mb": 256, "storage.catalogue_path": str(tmp_path / "catalogue.duckdb")},
     )
     with resource.store().writer() as writer:
-        assert_megabytes(memory_limit_bytes(writer.con), 256)
+        assert_megabytes(memory_limit_bytes(writer.con), 64)
+
+
+def test_exports_run_within_the_memory_limit(tmp_path: Path) -> None:
+    store = CatalogueStore(tmp_path / "catalogue.duckdb", memory_limit_mb=96)
+    with store.writer():
+        pass
+    store.publish()
+    seen: list[float] = []
+    real_limit = CatalogueStore._limit
+
+    def spy(self: CatalogueStore, con: duckdb.DuckDBPyConnection) -> None:
+        real_limit(self, con)
+        seen.append(memory_limit_bytes(con))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CatalogueStore, "_limit", spy)
+        store.export(compress=True)
+    assert len(seen) == 1
+    assert_megabytes(seen[0], 96)
