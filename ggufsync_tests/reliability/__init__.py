@@ -1,0 +1,1 @@
+"""Reliability: kills, secrets and bad input through the whole sync path."""
