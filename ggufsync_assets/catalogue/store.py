@@ -132,11 +132,12 @@ class CatalogueWriter:
             )
 
     def abandon_run(self, run_id: str, *, finished_at: datetime, error: str) -> None:
-        """A run that died mid-sync: still `running` in sync_runs, it is `abandoned` from now on."""
+        """A run that died holding the catalogue is `abandoned` from now on: one still `running`, and
+        one that had written `succeeded` but died before it let go (while publishing or exporting)."""
         with self.transaction() as con:
             con.execute(
                 "UPDATE sync_runs SET status = 'abandoned', finished_at = ?, error = ? "
-                "WHERE run_id = ? AND status = 'running'",
+                "WHERE run_id = ? AND status IN ('running', 'succeeded')",
                 [finished_at, error, run_id],
             )
 
