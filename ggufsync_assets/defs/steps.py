@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 from ggufsync_assets.catalogue.lease import Holder, process_gone
 from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
@@ -48,14 +49,28 @@ def holder_dead(instance: dg.DagsterInstance) -> Callable[[Holder], bool]:
     return dead
 
 
+INTERRUPTS = (DagsterExecutionInterruptedError, KeyboardInterrupt)
+"""What Dagster raises in a step on Ctrl-C or SIGTERM."""
+
+
+def _stopped(what: str) -> dg.Failure:
+    """Dagster retries an interrupted step under its retry policy (for a preempted worker); a sync
+    interrupted on purpose stops instead, its run failed."""
+    return dg.Failure(f"{what}: the sync stops (Ctrl-C or SIGTERM)", allow_retries=False)
+
+
 def claim(context: StepContext, store: CatalogueStore) -> None:
-    """Hold the catalogue for this run, waiting (asleep) while another live run holds it."""
+    """Hold the catalogue for this run, waiting (asleep) while another live run holds it; a Ctrl-C
+    or SIGTERM ends the wait and the run."""
     run_id = context.run.run_id
 
     def waiting(holder: Holder) -> None:
         context.log.info(f"waiting for the catalogue: it is held by {holder.describe()}")
 
-    taken = store.claim(run_id, is_dead=holder_dead(context.instance), waiting=waiting)
+    try:
+        taken = store.claim(run_id, is_dead=holder_dead(context.instance), waiting=waiting)
+    except INTERRUPTS as interrupt:
+        raise _stopped("interrupted while waiting for the catalogue") from interrupt
     if taken.replaced is not None:
         _abandon(context, store, taken.replaced)
 
@@ -79,6 +94,9 @@ def holding(context: StepContext, sync: SyncResource, step: str) -> Iterator[Cat
     claim(context, store)
     try:
         yield store
+    except INTERRUPTS as interrupt:
+        fail_run(context, sync, f"{step}: interrupted (Ctrl-C or SIGTERM)")
+        raise _stopped(f"{step} interrupted") from interrupt
     except Exception as exc:
         fail_run(context, sync, f"{step}: {type(exc).__name__}: {exc}", final=_last_try(context))
         raise
