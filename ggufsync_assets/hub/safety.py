@@ -2,7 +2,8 @@
 
 The token is attached only to the configured endpoint's own origin (scheme, host and port), never
 to a redirect target or a CDN host; any URL whose host is outside security.allowed_domains (the
-endpoint host is always allowed) is refused before a byte is sent.
+endpoint host is always allowed) is refused before a byte is sent; so is a URL that does not parse
+(a port that is not a number, or out of range), as HubRefused like any other refusal.
 """
 
 from __future__ import annotations
@@ -12,22 +13,43 @@ from urllib.parse import urlsplit, urlunsplit
 from ggufsync_assets.hub.errors import HubRefused
 from ggufsync_assets.redaction import MASK, redact_text
 
+Origin = tuple[str, str, int | None]
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+def _origin(url: str) -> Origin | None:
+    """(scheme, host, port) of a URL, the scheme's port when none is given; None if it does not parse."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
     return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _host(url: str) -> str:
+    """The host to name in a refusal; without one, the URL up to its query (which may be signed)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    return redact_text(host or url.split("?", 1)[0].split("#", 1)[0])
 
 
 class UrlPolicy:
     def __init__(self, endpoint: str, allowed_domains: list[str], *, mask_urls: bool = True) -> None:
         self.endpoint = endpoint.rstrip("/")
-        self._endpoint_origin = _origin(self.endpoint)
+        origin = _origin(self.endpoint)
+        if origin is None:
+            raise ValueError(f"not a valid endpoint URL: {redact_text(self.endpoint)}")
+        self._endpoint_origin = origin
         self._domains = [d.lower() for d in allowed_domains]
         self._mask_urls = mask_urls
 
     def is_allowed(self, url: str) -> bool:
-        scheme, host, _ = _origin(url)
+        origin = _origin(url)
+        if origin is None:
+            return False
+        scheme, host, _ = origin
         if scheme not in ("http", "https") or not host:
             return False
         if host == self._endpoint_origin[1]:
@@ -35,10 +57,11 @@ class UrlPolicy:
         return any(host == d or host.endswith(f".{d}") for d in self._domains)
 
     def check(self, url: str) -> None:
+        if _origin(url) is None:
+            raise HubRefused(f"refused to contact {_host(url)}: not a valid URL")
         if not self.is_allowed(url):
-            host = urlsplit(url).hostname or url
             raise HubRefused(
-                f"refused to contact {host}: not the endpoint host and not in security.allowed_domains"
+                f"refused to contact {_host(url)}: not the endpoint host and not in security.allowed_domains"
             )
 
     def may_carry_token(self, url: str) -> bool:
@@ -47,6 +70,8 @@ class UrlPolicy:
     def show(self, url: str, secrets: tuple[str, ...] = ()) -> str:
         """A URL as it may appear in logs and errors: query strings of other hosts (CDN signatures)
         are masked when security.mask_sensitive_data is on; tokens always are."""
+        if _origin(url) is None:
+            return MASK  # what does not parse cannot be masked part by part
         parts = urlsplit(url)
         if self._mask_urls and parts.query and not self.may_carry_token(url):
             url = urlunsplit(parts._replace(query=MASK))
