@@ -7,10 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ggufsync_tests.alerts import Receiver, running_receiver
 
 pytest_plugins = ["ggufsync_tests.hub_fixtures"]
+
+# Loaded always, not only when CI is set: a deadline is a wall-clock limit that fails tests on a busy
+# machine, and derandomized examples (which use no example database) are the same on every machine
+# and write nothing into the repository. `pytest --hypothesis-profile=default` explores new examples.
+settings.register_profile(
+    "ci", deadline=None, derandomize=True, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci")
 
 _LEAKY_PREFIXES = ("GGUFSYNC_", "HF_", "HUGGINGFACE_")
 _LEAKY_NAMES = ("SYNC_ENVIRONMENT", "SYNC_MODE", "MAX_CONCURRENCY", "LOG_LEVEL")

@@ -38,6 +38,7 @@ NOT_FOUND_CODES = frozenset({"RepoNotFound", "RevisionNotFound", "EntryNotFound"
 USER_AGENT = "ggufsync/0.1"
 API_BUCKET = "api"
 T = TypeVar("T")
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,36 @@ def parse_hub_time(value: Any) -> datetime | None:
         return None
 
 
+def _older_than(record: Any, since: datetime) -> bool:
+    """Whether a listing record says it was last modified before `since`. A record that cannot say
+    (not an object, no timestamp with a time zone) is passed on, for validation to reject."""
+    if not isinstance(record, dict):
+        return False
+    moment = parse_hub_time(record.get("lastModified"))
+    return moment is not None and moment.tzinfo is not None and moment < since
+
+
+def _loads(content: bytes) -> Any:
+    """JSON as Python reads it, except that an integer too long for Python (over 4300 digits) stays
+    text: the record holding it then fails validation instead of its whole page failing to parse."""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return json.loads(content, parse_int=_int_or_text)
+
+
+def _int_or_text(digits: str) -> int | str:
+    try:
+        return int(digits)
+    except ValueError:
+        return digits
+
+
+def _json_kind(data: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(data), "a number")
+
+
 def _as_is(response: httpx.Response) -> httpx.Response:
     return response
 
@@ -185,19 +216,14 @@ class HubClient:
         params: list[tuple[str, str]] | None = query.params()
         early_stop = query.sort == "lastModified" and query.modified_since is not None
         while url is not None:
-            page, response = await self._get_json(url, params)
-            if not isinstance(page, list):
-                raise HubResponseError(f"expected a list of models from {self.policy.show(url)}")
+            page, response = await self._get_json(url, params, expect=list, what="a list of models")
             self.progress.add(pages=1, records=len(page))
             next_url = response.links.get("next", {}).get("url")
             if next_url:
                 next_url = urljoin(url, next_url)
                 self.policy.check(next_url)
             if early_stop and query.modified_since is not None:
-                since = query.modified_since
-                recent = [
-                    r for r in page if (m := parse_hub_time(r.get("lastModified"))) is None or m >= since
-                ]
+                recent = [r for r in page if not _older_than(r, query.modified_since)]
                 if len(recent) < len(page):
                     yield recent
                     return
@@ -210,9 +236,12 @@ class HubClient:
         path = f"/api/models/{repo_id}" + (f"/revision/{quote(revision, safe='')}" if revision else "")
         params = [("blobs", "true")] if blobs else []
         params += [("expand", e) for e in expand]
-        data, _ = await self._get_json(f"{self.options.endpoint}{path}", params or None)
-        if not isinstance(data, dict):
-            raise HubResponseError(f"expected a model object for {repo_id}")
+        data, _ = await self._get_json(
+            f"{self.options.endpoint}{path}",
+            params or None,
+            expect=dict,
+            what=f"a model object for {repo_id}",
+        )
         return data
 
     async def list_tree(self, repo_id: str, revision: str = "main") -> list[dict[str, Any]]:
@@ -221,9 +250,7 @@ class HubClient:
         params: list[tuple[str, str]] | None = [("recursive", "true")]
         entries: list[dict[str, Any]] = []
         while url is not None:
-            page, response = await self._get_json(url, params)
-            if not isinstance(page, list):
-                raise HubResponseError(f"expected a list of tree entries for {repo_id}")
+            page, response = await self._get_json(url, params, expect=list, what="a list of tree entries")
             entries.extend(page)
             next_url = response.links.get("next", {}).get("url")
             url, params = (urljoin(url, next_url), None) if next_url else (None, None)
@@ -248,13 +275,28 @@ class HubClient:
 
     # ----- one request, retried -----------------------------------------------------------
 
-    async def _get_json(self, url: str, params: list[tuple[str, str]] | None) -> tuple[Any, httpx.Response]:
-        def parse(response: httpx.Response) -> tuple[Any, httpx.Response]:
+    async def _get_json(
+        self,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        *,
+        expect: type[E],
+        what: str,
+    ) -> tuple[E, httpx.Response]:
+        """The JSON body at `url`. Unreadable JSON, or JSON that is not the `expect`ed kind (a proxy's
+        error page answered with 200, say), counts as a transient failure: the request is retried."""
+
+        def parse(response: httpx.Response) -> tuple[E, httpx.Response]:
+            shown = self.policy.show(url, self._secrets)
             try:
-                return json.loads(response.content), response
+                data = _loads(response.content)
             except ValueError:
-                shown = self.policy.show(url, self._secrets)
                 raise RetryableHubError(f"malformed JSON from {shown}") from None
+            except RecursionError:  # not transient: the same answer nests as deep next time
+                raise HubResponseError(f"JSON nested too deeply to read from {shown}") from None
+            if not isinstance(data, expect):
+                raise RetryableHubError(f"expected {what} from {shown}, got {_json_kind(data)}")
+            return data, response
 
         return await self._request(_Call("GET", url, params), parse)
 

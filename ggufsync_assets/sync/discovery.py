@@ -7,6 +7,9 @@ listing sorted by lastModified and stops at the start of the window being synced
 
 `discover` is the one discovery loop: the sync's listing step writes what it yields, and the dry
 run counts it, so a plan is the sync's plan by construction.
+
+The Hub keeps repo ids unique regardless of letter case, so two records whose ids differ only in
+case cannot both be right: the first one listed is kept, and any later one is rejected.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class Page:
 
 async def discover(client: HubClient, settings: Settings, window: Window) -> AsyncIterator[Page]:
     """Every strategy's pages, validated and cut to the window, in the order the Hub serves them."""
+    spelled: dict[str, str] = {}  # lower-cased repo id -> the id as first listed
     for strategy in strategies(settings, window.start):
         async for records in client.iter_model_pages(strategy.query):
             page = Page(strategy)
@@ -74,6 +78,11 @@ async def discover(client: HubClient, settings: Settings, window: Window) -> Asy
                 outcome = validate_with(settings, record)
                 if outcome.fixes:
                     page.fixed.append((record, outcome.fixes))
+                if outcome.row is not None:
+                    repo_id = outcome.row["repo_id"]
+                    first = spelled.setdefault(repo_id.lower(), repo_id)
+                    if first != repo_id:
+                        outcome.row, outcome.reason = None, f"id: differs only in letter case from {first}"
                 if outcome.row is None:
                     page.rejects.append((record, outcome.reason or "invalid"))
                 elif not window.contains(outcome.row["last_modified"]):

@@ -7,24 +7,21 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import Field, StrictInt, ValidationError
 
 from ggufsync_assets.gguf.names import describe
+from ggufsync_assets.sync.records import INT64_MAX, HubModel
 
 
-class Lfs(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Lfs(HubModel):
     oid: str | None = None
-    size: StrictInt | None = Field(None, ge=0)
+    size: StrictInt | None = Field(None, ge=0, le=INT64_MAX)
 
 
-class TreeEntry(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class TreeEntry(HubModel):
     type: str
     path: str
-    size: StrictInt = Field(ge=0)
+    size: StrictInt = Field(ge=0, le=INT64_MAX)
     lfs: Lfs | None = None
 
 
@@ -43,9 +40,11 @@ def repo_files(
     repo_id: str, sha: str, entries: list[dict[str, Any]], *, endpoint: str, now: datetime
 ) -> RepoFiles:
     """Rows for every .gguf file; entries that break the tree schema are reported, not guessed,
-    and leave the summary's files_sha empty."""
+    and leave the summary's files_sha empty. A path listed twice is reported too: the first entry
+    for it is kept."""
     files: list[dict[str, Any]] = []
     problems: list[str] = []
+    paths: set[str] = set()
     for raw in entries:
         try:
             entry = TreeEntry.model_validate(raw)
@@ -54,6 +53,10 @@ def repo_files(
                 f"tree entry {raw.get('path') if isinstance(raw, dict) else raw!r}: {exc.errors()[0]['msg']}"
             )
             continue
+        if entry.path in paths:
+            problems.append(f"tree entry {entry.path}: listed more than once")
+            continue
+        paths.add(entry.path)
         name = describe(entry.path) if entry.type == "file" else None
         if name is None:
             continue
@@ -73,6 +76,9 @@ def repo_files(
             }
         )
     weights = [f for f in files if not f["is_mmproj"]]
+    total = sum(f["size_bytes"] for f in files)
+    if total > INT64_MAX:
+        problems.append(f"tree: the .gguf files' sizes add up to {total} bytes, more than a catalogue holds")
     summary = {
         "repo_id": repo_id,
         # The file list is complete at `sha` only if every entry was readable; otherwise no sha is
@@ -80,7 +86,7 @@ def repo_files(
         "files_sha": None if problems else sha,
         "quantizations": sorted({f["quantization"] for f in weights if f["quantization"]}),
         "gguf_file_count": len(files),
-        "total_gguf_bytes": sum(f["size_bytes"] for f in files),
+        "total_gguf_bytes": total if total <= INT64_MAX else None,
         "has_mmproj": len(weights) < len(files),
     }
     return RepoFiles(files, summary, problems)

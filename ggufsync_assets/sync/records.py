@@ -23,8 +23,11 @@ from ggufsync_assets.settings import Settings
 if TYPE_CHECKING:
     from huggingface_hub.hf_api import ExpandModelProperty_T
 
-REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-SHA = re.compile(r"^[0-9a-f]{40}$")
+# ASCII only and at most 96 characters a part, as the Hub allows (huggingface_hub's validate_repo_id).
+REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}", re.ASCII)
+SHA = re.compile(r"[0-9a-f]{40}")
+INT64_MAX = 2**63 - 1
+"""The largest count or size the catalogue's BIGINT columns hold."""
 
 # Everything the listing can return that a catalogue row needs: one listing, no detail calls.
 # Typed with huggingface_hub's own list of expand properties, so a misspelt one fails type checking.
@@ -45,21 +48,52 @@ LISTING_EXPAND: tuple[ExpandModelProperty_T, ...] = (
 )
 
 
-class GgufSummary(BaseModel):
+def _unicode_text(value: Any) -> Any:
+    """Refuse text holding a lone surrogate anywhere within `value`: JSON can escape one ("\\ud800"),
+    but it is not Unicode, so no catalogue or export could store it."""
+    pending = [value]
+    while pending:  # no recursion: a record may nest as deep as the JSON parser allows
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("holds text that is not valid Unicode (a lone surrogate)") from None
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
+def _printable(text: str) -> str:
+    """`text` with anything that is not Unicode escaped, so that it can be stored."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class HubModel(BaseModel):
+    """Part of a Hub answer: properties the catalogue does not use are ignored, and text must be Unicode."""
+
     model_config = ConfigDict(extra="ignore")
 
-    total: StrictInt | None = Field(None, ge=0)
+    @field_validator("*", mode="before")
+    @classmethod
+    def _unicode(cls, value: Any) -> Any:
+        return _unicode_text(value)
+
+
+class GgufSummary(HubModel):
+    total: StrictInt | None = Field(None, ge=0, le=INT64_MAX)
     architecture: str | None = None
-    context_length: StrictInt | None = Field(None, ge=0)
+    context_length: StrictInt | None = Field(None, ge=0, le=INT64_MAX)
 
 
-class Sibling(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Sibling(HubModel):
     rfilename: str
 
 
-class ListingRecord(BaseModel):
+class ListingRecord(HubModel):
     """The part of a `/api/models` record the catalogue uses, with the types the Hub promises."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -69,8 +103,8 @@ class ListingRecord(BaseModel):
     sha: str | None = None
     created_at: datetime | None = Field(None, alias="createdAt")
     last_modified: datetime = Field(alias="lastModified")
-    downloads: StrictInt = Field(0, ge=0)
-    likes: StrictInt = Field(0, ge=0)
+    downloads: StrictInt = Field(0, ge=0, le=INT64_MAX)
+    likes: StrictInt = Field(0, ge=0, le=INT64_MAX)
     gated: StrictBool | Literal["auto", "manual"] = False
     pipeline_tag: str | None = None
     library_name: str | None = None
@@ -115,14 +149,14 @@ class ListingRecord(BaseModel):
     @field_validator("id")
     @classmethod
     def _repo_id(cls, value: str) -> str:
-        if not REPO_ID.match(value):
+        if not REPO_ID.fullmatch(value):
             raise ValueError("is not an owner/name repository id")
         return value
 
     @field_validator("sha")
     @classmethod
     def _sha(cls, value: str | None) -> str | None:
-        if value is not None and not SHA.match(value):
+        if value is not None and not SHA.fullmatch(value):
             raise ValueError("is not a 40-character hex commit id")
         return value
 
@@ -163,13 +197,17 @@ def _fix(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         notes.append("id: stripped surrounding whitespace")
     for key in ("downloads", "likes"):
         value = fixed.get(key)
-        if isinstance(value, str) and value.strip().isdecimal():  # isdigit() also takes "²", int() does not
-            fixed[key] = int(value)
+        if isinstance(value, str) and (number := _count(value)) is not None:
+            fixed[key] = number
             notes.append(f"{key}: numeric string made a number")
         elif value is None and key in fixed:
             fixed[key] = 0
             notes.append(f"{key}: null made 0")
-    if isinstance(fixed.get("sha"), str) and SHA.match(fixed["sha"].lower()) and not SHA.match(fixed["sha"]):
+    if (
+        isinstance(fixed.get("sha"), str)
+        and SHA.fullmatch(fixed["sha"].lower())
+        and not SHA.fullmatch(fixed["sha"])
+    ):
         fixed["sha"] = fixed["sha"].lower()
         notes.append("sha: lower-cased")
     if fixed.get("tags") is None and "tags" in fixed:
@@ -179,6 +217,15 @@ def _fix(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         fixed["lastModified"] = fixed["createdAt"]
         notes.append("lastModified: missing or unreadable, createdAt used")
     return fixed, notes
+
+
+def _count(text: str) -> int | None:
+    """A count written as decimal digits, if it fits the catalogue (else there is no sensible repair)."""
+    digits = text.strip()
+    if not digits.isdecimal() or len(digits) > len(str(INT64_MAX)):  # isdigit() also takes "²", int() not
+        return None
+    number = int(digits)
+    return number if number <= INT64_MAX else None
 
 
 def _is_timestamp(value: Any) -> bool:
@@ -243,9 +290,9 @@ def reject_row(record: Any, reason: str, *, run_id: str, stage: str, now: dateti
     repo_id = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), str) else None
     return {
         "run_id": run_id,
-        "repo_id": repo_id,
+        "repo_id": _printable(repo_id) if repo_id is not None else None,
         "stage": stage,
-        "reason": reason,
+        "reason": _printable(reason),
         "record": json.dumps(record, default=str)[:100_000],
         "rejected_at": now,
     }
