@@ -12,8 +12,8 @@ import yaml
 from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError, add_settings_options
 from ggufsync_assets.config_deploy.store import ConfigStore
 from ggufsync_assets.redaction import MASK, mask_value
-from ggufsync_assets.settings import Environment, load_settings
-from ggufsync_assets.settings.layers import config_dir, environment_file, flatten
+from ggufsync_assets.settings import ConfigError, Environment, Problem, load_settings
+from ggufsync_assets.settings.layers import config_dir, environment_file, flatten, selected_file
 from ggufsync_assets.settings.model import key_paths
 
 ENVIRONMENTS = [e.value for e in Environment]
@@ -28,9 +28,28 @@ def configure(config: argparse.ArgumentParser) -> None:
     )
     verbs = config.add_subparsers(dest="verb", required=True, parser_class=type(config))
 
-    validate = verbs.add_parser("validate", help="check files: syntax, keys, bounds, no secrets")
-    validate.add_argument("file", nargs="?", help="a config file (default: the active sync-config.yaml)")
-    validate.add_argument("--all", action="store_true", help="every sync-config*.yaml in the folder")
+    validate = verbs.add_parser(
+        "validate",
+        help="check the configuration a sync would use: the file (syntax, keys, bounds, no secrets), "
+        "then the file with the environment variables that override it",
+        description="Checks each file on its own, then as a sync would load it: with the environment "
+        "variables that override it (GGUFSYNC_<SECTION>__<KEY>, SYNC_MODE, MAX_CONCURRENCY, LOG_LEVEL, "
+        "HF_ENDPOINT). Without FILE or --all, it checks the file a sync would read: "
+        "sync-config-<env>.yaml when SYNC_ENVIRONMENT names an environment, else sync-config.yaml. "
+        "A FILE, and each file of --all, is checked under the environment it declares: the same "
+        "variables apply to every file, except SYNC_ENVIRONMENT, which only chooses a file.",
+    )
+    validate.add_argument(
+        "file",
+        nargs="?",
+        help="a config file (default: the one a sync would read, picked by SYNC_ENVIRONMENT)",
+    )
+    validate.add_argument(
+        "--all",
+        action="store_true",
+        help="every sync-config*.yaml in the folder, each with the same environment variables applied "
+        "(SYNC_ENVIRONMENT aside: it only chooses a file)",
+    )
     validate.set_defaults(handler=_validate)
 
     show = verbs.add_parser("show", help="effective settings and where each value came from")
@@ -82,20 +101,72 @@ def _validate(args: argparse.Namespace) -> int:
     store = _store(args)
     if args.all and args.file:
         raise CliError("give a FILE or --all, not both")
-    paths = store.config_files() if args.all else [store.resolve(args.file) if args.file else store.active]
+    named = bool(args.all or args.file)
+    if args.all:
+        paths = store.config_files()
+    elif args.file:
+        paths = [store.resolve(args.file)]
+    else:
+        try:
+            paths = [selected_file(directory=store.directory)]
+        except ConfigError as exc:
+            _audit_validation(store, [], "invalid")
+            print("invalid  the configuration a sync would read")
+            for problem in exc.problems:
+                print(f"  {problem}")
+            return EXIT_USAGE
     if not paths:
         raise CliError(f"no configuration files in {store.directory}")
-    results = store.validate_files(paths)
-    for path, problems in results.items():
+    try:
+        results = {path: _check(store, path, named=named) for path in paths}
+    except Exception as exc:
+        _audit_validation(store, paths, "error", error=str(exc))
+        raise
+    _audit_validation(store, paths, "invalid" if any(p for p, _ in results.values()) else "ok")
+    for path, (problems, note) in results.items():
         if problems:
             print(f"invalid  {path}")
             for problem in problems:
                 print(f"  {problem}")
         else:
-            print(f"ok       {path}  (environment: {store.validate(path).environment.value})")
+            print(f"ok       {path}  ({note})")
     for warning in store.exposure_warnings(paths):
         print(f"warning: {warning}")
-    return EXIT_USAGE if any(results.values()) else EXIT_OK
+    return EXIT_USAGE if any(problems for problems, _ in results.values()) else EXIT_OK
+
+
+def _check(store: ConfigStore, path: Path, *, named: bool) -> tuple[list[Problem], str]:
+    """A file's problems, on its own and then with the environment's overrides (checked once the
+    file is valid on its own), and what an ok line says about it.
+
+    A `named` file (FILE or --all) is loaded under the environment it declares, so SYNC_ENVIRONMENT
+    does not apply to it; otherwise the configuration is loaded exactly as `ggufsync sync` loads it.
+    """
+    try:
+        alone = store.validate(path)
+        if named:
+            loaded = load_settings(config_file=path, env=alone.environment.value, directory=store.directory)
+        else:
+            loaded = load_settings(directory=store.directory)
+    except ConfigError as exc:
+        return exc.problems, ""
+    note = f"environment: {loaded.settings.environment.value}"
+    overrides = sorted(
+        {origin.removeprefix("env ") for origin in loaded.origins.values() if origin.startswith("env ")}
+    )
+    if overrides:
+        note += f"; environment overrides: {', '.join(overrides)}"
+    return [], note
+
+
+def _audit_validation(store: ConfigStore, paths: list[Path], outcome: str, error: str | None = None) -> None:
+    store.audit_log.record(
+        "validate",
+        outcome=outcome,
+        arguments={"files": [str(p) for p in paths]},
+        files={f"file{index}": path for index, path in enumerate(paths)},
+        error=error,
+    )
 
 
 def _display(path: str, value: Any, mask_all: bool) -> Any:

@@ -61,6 +61,31 @@ def active_file(directory: Path | None = None) -> Path:
     return (directory or config_dir()) / ACTIVE_FILE_NAME
 
 
+def _selected_environment(env: str | None, environ: Mapping[str, str]) -> str | None:
+    """The environment named by `env` (--env), else by SYNC_ENVIRONMENT; None when neither names one."""
+    selected = env or environ.get("SYNC_ENVIRONMENT") or None
+    if selected is not None and selected not in {e.value for e in Environment}:
+        allowed = ", ".join(e.value for e in Environment)
+        raise ConfigError(
+            [
+                Problem(
+                    "--env" if env else "env SYNC_ENVIRONMENT",
+                    "environment",
+                    f"must be one of {allowed}",
+                    selected,
+                )
+            ]
+        )
+    return selected
+
+
+def selected_file(env: str | None = None, directory: Path | None = None) -> Path:
+    """The file `load_settings(env=env)` reads: the named environment's file (`env`, else
+    SYNC_ENVIRONMENT), else the active file. An unknown environment name is a ConfigError."""
+    selected = _selected_environment(env, os.environ)
+    return environment_file(selected, directory) if selected else active_file(directory)
+
+
 class _StrictLoader(yaml.SafeLoader):
     """A YAML loader that refuses duplicate keys: the last one silently winning hides mistakes."""
 
@@ -256,23 +281,11 @@ def load_settings(
     env: an environment name (or SYNC_ENVIRONMENT) selects config/sync-config-<env>.yaml;
     otherwise config/sync-config.yaml, the active file. config_file names a file directly.
     flags: dotted key paths from the command line, the highest layer.
-    use_environment=False validates a file on its own (defaults + file), as `config validate` does.
+    use_environment=False reads a file on its own (defaults + file), as deploy and restore check it.
     """
     environ = os.environ if use_environment else {}
-    selected = env or environ.get("SYNC_ENVIRONMENT") or None
+    selected = _selected_environment(env, environ)
     problems: list[Problem] = []
-    if selected is not None and selected not in {e.value for e in Environment}:
-        allowed = ", ".join(e.value for e in Environment)
-        raise ConfigError(
-            [
-                Problem(
-                    "--env" if env else "env SYNC_ENVIRONMENT",
-                    "environment",
-                    f"must be one of {allowed}",
-                    selected,
-                )
-            ]
-        )
     path = config_file or (environment_file(selected, directory) if selected else active_file(directory))
 
     file_data = read_config_file(path)

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ggufsync_assets.cli.main import main
+from ggufsync_assets.settings import ConfigError, load_settings
 from ggufsync_tests.configuration.conftest import Run, backups, snapshot
 
 
@@ -64,6 +67,145 @@ class TestValidate:
         code, out, _ = run("validate", "nowhere.yaml")
         assert code == 2
         assert "file not found" in out
+
+
+class TestValidateWithEnvironmentOverrides:
+    """`config validate` checks what a sync would use: the file, then the variables that override it."""
+
+    def test_an_unknown_sync_mode_fails_naming_the_variable(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SYNC_MODE", "bogus")
+        code, out, _ = run("validate")
+        assert code == 2
+        assert 'env SYNC_MODE: sync_behavior.mode = "bogus"' in out
+
+    def test_a_max_concurrency_below_one_fails_naming_the_variable(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("MAX_CONCURRENCY", "0")
+        code, out, _ = run("validate")
+        assert code == 2
+        assert 'env MAX_CONCURRENCY: rate_limiting.max_concurrent_requests = "0"' in out
+
+    def test_an_unknown_log_level_fails_naming_the_variable(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("LOG_LEVEL", "LOUD")
+        code, out, _ = run("validate")
+        assert code == 2
+        assert "env LOG_LEVEL: log_level" in out
+
+    def test_a_key_variable_out_of_bounds_fails_naming_the_variable(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("GGUFSYNC_RATE_LIMITING__MAX_RETRIES", "99")
+        code, out, _ = run("validate")
+        assert code == 2
+        assert 'env GGUFSYNC_RATE_LIMITING__MAX_RETRIES: rate_limiting.max_retries = "99"' in out
+
+    def test_a_misspelt_variable_fails_with_a_suggestion(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("GGUFSYNC_RATE_LIMITNG__MAX_RETRIES", "2")
+        code, out, _ = run("validate")
+        assert code == 2
+        assert "did you mean 'GGUFSYNC_RATE_LIMITING__MAX_RETRIES'?" in out
+
+    def test_a_variable_that_breaks_a_rule_between_keys_with_the_file_fails_naming_both(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch, config_dir: Path
+    ) -> None:
+        monkeypatch.setenv("GGUFSYNC_SYNC_BEHAVIOR__INCREMENTAL_WINDOW_HOURS", "500")
+        code, out, _ = run("validate")
+        assert code == 2
+        assert (
+            f"{config_dir / 'sync-config.yaml'}, env GGUFSYNC_SYNC_BEHAVIOR__INCREMENTAL_WINDOW_HOURS: "
+            "sync_behavior: full_sync_threshold_hours (168) must be >= incremental_window_hours (500)"
+        ) in out
+
+    def test_valid_overrides_pass_and_are_named(self, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("SYNC_MODE", "full")
+        monkeypatch.setenv("MAX_CONCURRENCY", "20")
+        code, out, _ = run("validate")
+        assert code == 0
+        assert "environment overrides: MAX_CONCURRENCY, SYNC_MODE" in out
+
+    def test_without_a_file_it_checks_the_file_sync_environment_selects(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch, config_dir: Path
+    ) -> None:
+        monkeypatch.setenv("SYNC_ENVIRONMENT", "staging")
+        code, out, _ = run("validate")
+        assert code == 0
+        assert out.startswith(f"ok       {config_dir / 'sync-config-staging.yaml'}  (environment: staging")
+
+    def test_an_unknown_sync_environment_fails_naming_the_variable(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SYNC_ENVIRONMENT", "prod")
+        code, out, _ = run("validate")
+        assert code == 2
+        assert 'env SYNC_ENVIRONMENT: environment = "prod": must be one of' in out
+
+    def test_a_named_file_is_checked_with_the_overrides(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("MAX_CONCURRENCY", "0")
+        code, out, _ = run("validate", "sync-config-production.yaml")
+        assert code == 2
+        assert "env MAX_CONCURRENCY" in out
+
+    def test_all_applies_the_overrides_to_every_file(self, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("SYNC_MODE", "bogus")
+        code, out, _ = run("validate", "--all")
+        assert code == 2
+        assert out.count("invalid  ") == out.count("env SYNC_MODE: ") == 4
+
+    def test_all_checks_each_file_under_its_own_environment_whatever_sync_environment_says(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SYNC_ENVIRONMENT", "production")
+        code, out, _ = run("validate", "--all")
+        assert code == 0
+        assert "(environment: staging)" in out
+
+    def test_a_file_invalid_on_its_own_is_reported_as_the_file_says(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch, write_config: Callable[..., Path]
+    ) -> None:
+        write_config({"rate_limiting": {"requests_per_second": 0}}, name="bad.yaml")
+        monkeypatch.setenv("SYNC_MODE", "full")
+        code, out, _ = run("validate", "bad.yaml")
+        assert code == 2
+        assert "bad.yaml: rate_limiting.requests_per_second = 0" in out
+
+    def test_an_invalid_override_is_audited_as_an_invalid_validation(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch, config_dir: Path
+    ) -> None:
+        monkeypatch.setenv("SYNC_MODE", "bogus")
+        run("validate")
+        entry = json.loads((config_dir / "audit.log").read_text().splitlines()[-1])
+        assert (entry["action"], entry["outcome"]) == ("validate", "invalid")
+
+    @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        variables=st.dictionaries(
+            st.sampled_from(["SYNC_MODE", "MAX_CONCURRENCY", "LOG_LEVEL", "SYNC_ENVIRONMENT"]),
+            st.sampled_from(["full", "auto", "0", "1", "50", "-3", "DEBUG", "debug", "staging", "x", " "]),
+            max_size=3,
+        )
+    )
+    def test_says_ok_exactly_when_a_sync_would_load_its_settings(
+        self, variables: dict[str, str], run: Run, config_dir: Path
+    ) -> None:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in variables.items():
+                patch.setenv(name, value)
+            try:
+                load_settings(directory=config_dir)  # what `ggufsync sync` loads
+                loads = True
+            except ConfigError:
+                loads = False
+            code, _, _ = run("validate")
+        assert (code == 0) == loads
 
 
 class TestShow:
