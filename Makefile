@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test ui bench setup clean
+.PHONY: demo test ui bench soak setup clean
 
 demo: setup
 	$(BIN)/ggufsync config validate --all
@@ -25,6 +25,12 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Not part of `make test`: the kill, secret and bad-input tests with more seeds and more examples
+# (about a minute per kill seed). Loopback only; it stops by itself.
+SOAK_SEEDS ?= 71,72,73,74,75
+soak: setup
+	SOAK_SEEDS=$(SOAK_SEEDS) $(BIN)/pytest -q ggufsync_tests/reliability
 
 setup: $(VENV)/.installed
 

@@ -189,19 +189,6 @@ class ConfigStore:
                 )
         return warnings
 
-    def validate_files(self, paths: list[Path]) -> dict[Path, list[Problem]]:
-        with self._audited("validate", files=[str(p) for p in paths]) as audit:
-            results: dict[Path, list[Problem]] = {}
-            for index, path in enumerate(paths):
-                audit.files[f"file{index}"] = path
-                try:
-                    self.validate(path)
-                    results[path] = []
-                except ConfigError as exc:
-                    results[path] = exc.problems
-                    audit.outcome = "invalid"
-            return results
-
     def effective(self, env: str | None, flags: dict[str, Any]) -> LoadedSettings:
         with self._audited("show", env=env, flags=sorted(flags)):
             return load_settings(env=env, flags=flags, directory=self.directory)
