@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib
 import json
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,12 +27,12 @@ from ggufsync_assets.defs.history import sync_history
 from ggufsync_assets.defs.instance import instance
 from ggufsync_assets.defs.jobs import SYNC_JOB, sync_tags
 from ggufsync_assets.defs.partitions import window_of
-from ggufsync_assets.defs.resources import SyncResource, configure_logging
+from ggufsync_assets.defs.resources import LOGGER, SyncResource, configure_logging
 from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.settings import Settings, SyncMode, load_settings
-from ggufsync_assets.settings.layers import config_dir
+from ggufsync_assets.settings.layers import CONFIG_DIR_VARIABLE, config_dir
 from ggufsync_assets.sync.modes import decide_mode
 from ggufsync_assets.sync.plan import Plan, plan_sync
 
@@ -59,8 +63,11 @@ def _sync(args: argparse.Namespace) -> int:
     directory = args.config_dir or config_dir()
     settings = load_settings(env=args.env, flags=flags, directory=directory).settings
     configure_logging(settings)
-    logging.basicConfig(format="%(message)s", stream=sys.stderr)
-    _log_to_file(Path(LOG_FILE))
+    with _logging(Path(LOG_FILE)):
+        return _sync_logged(args, flags, directory, settings)
+
+
+def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Path, settings: Settings) -> int:
     now = datetime.now(UTC)
     store = CatalogueStore.from_settings(settings)
     dagster = instance()
@@ -84,9 +91,7 @@ def run_sync(
     resource: SyncResource, settings: Settings, dagster: dg.DagsterInstance, tags: dict[str, str]
 ) -> int:
     """Execute the sync job in this process and print how it went."""
-    from ggufsync_assets.definitions import build_definitions  # noqa: PLC0415 - loads Dagster definitions
-
-    job = build_definitions(resource).resolve_job_def(SYNC_JOB)
+    job = _definitions(resource).resolve_job_def(SYNC_JOB)
     result = job.execute_in_process(
         instance=dagster,
         tags=tags,
@@ -103,12 +108,50 @@ def run_sync(
     return EXIT_OK
 
 
-def _log_to_file(path: Path) -> None:
-    """ggufsync's own log lines also go to logs/sync.log, for `tail -f` while a sync runs."""
+def _definitions(resource: SyncResource) -> dg.Definitions:
+    """The code location's definitions for this command's settings.
+
+    Importing ggufsync_assets.definitions also builds its module-level definitions, from
+    GGUFSYNC_CONFIG_DIR or ./config; with `--config-dir` naming another folder, that first import
+    reads the same folder, so that a sync started outside the project does not stop on a missing
+    ./config.
+    """
+    module = "ggufsync_assets.definitions"
+    borrowed = (
+        module not in sys.modules and bool(resource.config_dir) and CONFIG_DIR_VARIABLE not in os.environ
+    )
+    if borrowed:
+        os.environ[CONFIG_DIR_VARIABLE] = str(resource.config_dir)
+    try:
+        definitions = importlib.import_module(module)
+    finally:
+        if borrowed:
+            del os.environ[CONFIG_DIR_VARIABLE]
+    built: dg.Definitions = definitions.build_definitions(resource)
+    return built
+
+
+@contextlib.contextmanager
+def _logging(path: Path) -> Iterator[None]:
+    """For the command's duration: log lines on stderr, and ggufsync's own lines also in
+    logs/sync.log, for `tail -f` while a sync runs. The handlers go again when the command ends,
+    so that calling the command in a process (tests, scripts) leaves its logging as it was."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    logging.basicConfig(format="%(message)s", stream=sys.stderr)
+    added = [handler for handler in root.handlers if handler not in before]
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("ggufsync").addHandler(handler)
+    logger = logging.getLogger(LOGGER)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        for console in added:
+            root.removeHandler(console)
 
 
 async def _plan(settings: Settings, store: CatalogueStore, window: Any, mode: SyncMode, reason: str) -> Plan:

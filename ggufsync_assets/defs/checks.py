@@ -8,16 +8,23 @@ from typing import Any
 
 import dagster as dg
 
+from ggufsync_assets.defs.partitions import window_of
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.steps import fail_run
 from ggufsync_assets.settings import Settings
 
 MAX_REJECT_SHARE = 0.02
 """Rejected records above this share of a run's listed repos are worth a look (WARN)."""
+NAMED = 10
+"""How many repo ids a failing check names in its description (all are in the catalogue)."""
 
 
 def _query(
-    sync: SyncResource, sql: str, params: list[Any] | None = None, *, published: bool = False
+    sync: SyncResource,
+    sql: str,
+    params: list[Any] | dict[str, Any] | None = None,
+    *,
+    published: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Read what this run wrote, read-only (checks never write): the working file, or once the run
     has published, the published file."""
@@ -27,12 +34,23 @@ def _query(
 
 
 def _blocking(
-    context: dg.AssetCheckExecutionContext, sync: SyncResource, passed: bool, metadata: dict[str, Any]
+    context: dg.AssetCheckExecutionContext,
+    sync: SyncResource,
+    passed: bool,
+    description: str,
+    metadata: dict[str, Any],
 ) -> dg.AssetCheckResult:
     """An ERROR result; failing, it ends the sync like a failing step (see defs/steps.py: fail_run)."""
     if not passed:
-        fail_run(context, sync, f"blocking check {context.check_specs[0].name} failed")
-    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+        fail_run(context, sync, f"blocking check {context.check_specs[0].name} failed: {description}")
+    return dg.AssetCheckResult(
+        passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=description, metadata=metadata
+    )
+
+
+def _named(repo_ids: list[str]) -> str:
+    shown = ", ".join(repo_ids[:NAMED])
+    return shown + (f" and {len(repo_ids) - NAMED} more" if len(repo_ids) > NAMED else "")
 
 
 def build_checks(
@@ -52,28 +70,44 @@ def build_checks(
             [minimum],
         )
         passed = repos == 0 or (mean is not None and mean >= minimum)
+        description = (
+            f"mean completeness {mean or 0:.3f} is {'at least' if passed else 'below'} "
+            f"validation.min_completeness_score {minimum} (repos present: {repos}, below the minimum: {below})"
+        )
         return _blocking(
             context,
             sync,
             passed,
+            description,
             {"mean_completeness": mean, "minimum": minimum, "repos_below_minimum": below, "repos": repos},
         )
 
     @dg.asset_check(asset=assets["gguf_model_listing"], blocking=True)
     def no_duplicate_keys(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
         """One row per repo (the Hub treats ids case-insensitively) and per file path in a repo."""
-        [(repos, files)] = _query(
+        [(repos, files, ids)] = _query(
             sync,
             """
-            SELECT (SELECT count(*) FROM (SELECT lower(repo_id) FROM models WHERE removed_at IS NULL
-                                          GROUP BY 1 HAVING count(*) > 1)),
-                   (SELECT count(*) FROM (SELECT repo_id, path FROM model_files GROUP BY 1, 2 HAVING count(*) > 1))
+            WITH repos AS (SELECT lower(repo_id) AS key, list(repo_id ORDER BY repo_id) AS ids
+                           FROM models WHERE removed_at IS NULL GROUP BY 1 HAVING count(*) > 1)
+            SELECT (SELECT count(*) FROM repos),
+                   (SELECT count(*) FROM (SELECT repo_id, path FROM model_files GROUP BY 1, 2 HAVING count(*) > 1)),
+                   coalesce((SELECT list(array_to_string(ids, ' = ') ORDER BY key) FROM repos), [])
             """,
+        )
+        passed = repos == 0 and files == 0
+        description = (
+            "one row per repo id and per file path"
+            if passed
+            else f"repo ids present more than once, compared without case: {repos}"
+            + (f" ({_named(ids)})" if ids else "")
+            + f"; file paths listed more than once in their repo: {files}"
         )
         return _blocking(
             context,
             sync,
-            repos == 0 and files == 0,
+            passed,
+            description,
             {"duplicate_repo_ids": repos, "duplicate_file_paths": files},
         )
 
@@ -89,9 +123,14 @@ def build_checks(
             [context.run.run_id, context.run.run_id],
         )
         bound = max(1, int(listed * MAX_REJECT_SHARE))
+        passed = rejects <= bound
         return dg.AssetCheckResult(
-            passed=rejects <= bound,
+            passed=passed,
             severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"records rejected in this run: {rejects}, {'within' if passed else 'above'} the bound of "
+                f"{bound} ({MAX_REJECT_SHARE:.0%} of the repos listed: {listed}); rejected_records says why"
+            ),
             metadata={"rejected_records": rejects, "bound": bound, "repos_listed": listed},
         )
 
@@ -100,26 +139,50 @@ def build_checks(
         context: dg.AssetCheckExecutionContext, sync: SyncResource
     ) -> dg.AssetCheckResult:
         """Every present repo in the run's window was seen by this run, and nothing else is present there."""
-        rows = _query(
+        runs = _query(
             sync,
-            """
-            SELECT r.repos_listed,
-                   (SELECT count(*) FROM models m WHERE m.removed_at IS NULL AND m.last_seen_at >= r.started_at),
-                   r.complete_pass,
-                   (SELECT count(*) FROM models m WHERE m.removed_at IS NULL)
-            FROM sync_runs r WHERE r.run_id = ?
-            """,
+            "SELECT repos_listed, started_at, partition_start, partition_end FROM sync_runs WHERE run_id = ?",
             [context.run.run_id],
             published=True,
         )
-        if not rows:
+        if not runs:
             return dg.AssetCheckResult(passed=True, metadata={"note": "no listing in this run"})
-        listed, seen, complete, present = rows[0]
-        passed = listed == seen and (not complete or present == listed)
+        listed, started, first, last = runs[0]
+        # The lastModified span the run listed (all of it for a complete pass): a present repo in it
+        # that this run did not see is gone from the Hub, or no longer listed as GGUF.
+        window = window_of(first, last) if first and last else None
+        [(seen, present, missing)] = _query(
+            sync,
+            """
+            SELECT count(*) FILTER (WHERE last_seen_at >= $started),
+                   count(*) FILTER (WHERE in_window),
+                   coalesce(list(repo_id ORDER BY repo_id) FILTER (WHERE in_window AND last_seen_at < $started), [])
+            FROM (SELECT repo_id, last_seen_at,
+                         ($start IS NULL OR last_modified >= $start) AND ($end IS NULL OR last_modified < $end)
+                             AS in_window
+                  FROM models WHERE removed_at IS NULL)
+            """,
+            {"started": started, "start": window and window.start, "end": window and window.end},
+            published=True,
+        )
+        if window is None:  # a run row without its range: only what this run saw can be compared
+            present, missing = seen, []
+        passed = listed == seen and not missing
+        description = (
+            f"repos listed: {listed}, catalogued by this run: {seen}, present in its window: {present}"
+        )
+        if missing:
+            description += f"; present in the window but not listed (gone from the Hub?): {_named(missing)}"
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"repos_listed": listed, "repos_catalogued_this_run": seen, "repos_present": present},
+            description=description,
+            metadata={
+                "repos_listed": listed,
+                "repos_catalogued_this_run": seen,
+                "repos_present_in_window": present,
+                "present_not_listed": len(missing),
+            },
         )
 
     checks = [completeness_meets_minimum, no_duplicate_keys, rejects_below_bound, listed_equals_catalogued]
@@ -128,20 +191,28 @@ def build_checks(
         @dg.asset_check(asset=assets["gguf_model_files"], blocking=True)
         def files_verified(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
             """Files refreshed in this run start with the GGUF magic bytes and have sizes."""
-            [(checked, failed, sizeless)] = _query(
+            [(checked, failed, sizeless, broken)] = _query(
                 sync,
                 """
                 SELECT count(header_ok), count(*) FILTER (WHERE header_ok = false),
-                       count(*) FILTER (WHERE coalesce(size_bytes, 0) <= 0)
+                       count(*) FILTER (WHERE coalesce(size_bytes, 0) <= 0),
+                       coalesce(list(f.repo_id || '/' || f.path ORDER BY f.repo_id, f.path)
+                                FILTER (WHERE header_ok = false OR coalesce(size_bytes, 0) <= 0), [])
                 FROM model_files f JOIN models m USING (repo_id)
                 WHERE m.removed_at IS NULL AND f.synced_at >= (SELECT started_at FROM sync_runs WHERE run_id = ?)
                 """,
                 [context.run.run_id],
             )
+            passed = failed == 0 and sizeless == 0
+            description = (
+                f"model files failing verification (no GGUF magic bytes, or a .gguf file of their repo too "
+                f"small to be one): {failed} of {checked}; files refreshed in this run without a size: {sizeless}"
+            )
             return _blocking(
                 context,
                 sync,
-                failed == 0 and sizeless == 0,
+                passed,
+                description + (f": {_named(broken)}" if broken else ""),
                 {"files_checked": checked, "bad_magic": failed, "without_size": sizeless},
             )
 

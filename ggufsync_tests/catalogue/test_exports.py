@@ -143,9 +143,7 @@ def test_without_a_memory_limit_duckdb_keeps_its_default(tmp_path: Path) -> None
         assert memory_limit_bytes(writer.con) == default
 
 
-def test_duckdb_gets_a_quarter_of_performance_memory_limit_mb(
-    bare_config_dir: Path, tmp_path: Path
-) -> None:
+def test_duckdb_gets_a_quarter_of_performance_memory_limit_mb(bare_config_dir: Path, tmp_path: Path) -> None:
     resource = settings_resource(
         bare_config_dir,
         **{"performance.memory_limit_mb": 256, "storage.catalogue_path": str(tmp_path / "catalogue.duckdb")},

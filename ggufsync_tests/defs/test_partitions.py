@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
+import dagster as dg
 import pytest
 
 from ggufsync_assets.defs.partitions import (
@@ -21,14 +23,25 @@ def day(key: str) -> datetime:
     return datetime.strptime(key, "%Y-%m-%d").replace(tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def keys() -> list[str]:
+NOW = datetime(2025, 3, 10, 23, 59, 59, tzinfo=UTC)
+"""A second before midnight UTC."""
+
+
+@pytest.fixture(autouse=True)
+def now() -> Iterator[datetime]:
+    """The moment every test here runs at: Dagster's partitions end on its day, whatever the clock says."""
+    with dg.partition_loading_context(effective_dt=NOW):
+        yield NOW
+
+
+@pytest.fixture
+def keys(now: datetime) -> list[str]:
     return all_keys()
 
 
-def test_partitions_run_from_the_first_gguf_day_to_today(keys: list[str]) -> None:
+def test_partitions_run_from_the_first_gguf_day_to_today(keys: list[str], now: datetime) -> None:
     assert keys[0] == FIRST_DAY
-    assert keys[-1] == datetime.now(UTC).strftime("%Y-%m-%d")
+    assert keys[-1] == now.strftime("%Y-%m-%d") == "2025-03-10"
 
 
 def test_a_range_from_the_first_partition_has_no_start(keys: list[str]) -> None:
@@ -38,11 +51,11 @@ def test_a_range_from_the_first_partition_has_no_start(keys: list[str]) -> None:
     assert window.contains(datetime(2015, 1, 1, tzinfo=UTC))
 
 
-def test_a_range_to_the_last_partition_has_no_end(keys: list[str]) -> None:
+def test_a_range_to_the_last_partition_has_no_end(keys: list[str], now: datetime) -> None:
     window = window_of("2024-01-01", keys[-1])
     assert window.start == datetime(2024, 1, 1, tzinfo=UTC)
     assert window.end is None
-    assert window.contains(datetime.now(UTC) + timedelta(minutes=5))
+    assert window.contains(now + timedelta(minutes=5))
 
 
 def test_the_complete_range_is_unbounded(keys: list[str]) -> None:
@@ -68,8 +81,7 @@ def test_a_middle_range_ends_the_day_after_its_last_partition() -> None:
 
 
 @pytest.mark.parametrize("hours", [1, 24, 48, 170])
-def test_keys_for_hours_cover_the_last_hours(keys: list[str], hours: int) -> None:
-    now = datetime.now(UTC)
+def test_keys_for_hours_cover_the_last_hours(keys: list[str], now: datetime, hours: int) -> None:
     first, last = keys_for_hours(hours, now)
     assert last == keys[-1]
     assert first == (now - timedelta(hours=hours)).strftime("%Y-%m-%d")
@@ -79,8 +91,8 @@ def test_keys_for_hours_cover_the_last_hours(keys: list[str], hours: int) -> Non
     assert not window.contains(day(first) - timedelta(microseconds=1))
 
 
-def test_keys_for_hours_start_at_the_first_partition_at_most(keys: list[str]) -> None:
-    assert keys_for_hours(24 * 365 * 10, datetime.now(UTC)) == (keys[0], keys[-1])
+def test_keys_for_hours_start_at_the_first_partition_at_most(keys: list[str], now: datetime) -> None:
+    assert keys_for_hours(24 * 365 * 10, now) == (keys[0], keys[-1])
 
 
 def test_keys_for_hours_read_an_offset_time_in_utc(keys: list[str]) -> None:

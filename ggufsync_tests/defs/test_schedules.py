@@ -30,6 +30,15 @@ def catalogue_file(tmp_path: Path) -> Path:
     return tmp_path / "data" / "catalogue.duckdb"
 
 
+@pytest.fixture(autouse=True)
+def now() -> Iterator[datetime]:
+    """One moment per test: schedules are evaluated at it, and Dagster's partitions end on its day
+    even if the clock passes midnight (UTC) during the test. The auto sensor reads the clock itself."""
+    moment = datetime.now(UTC)
+    with dg.partition_loading_context(effective_dt=moment):
+        yield moment
+
+
 @pytest.fixture
 def catalogue(tmp_path: Path) -> SyncResource:
     """The catalogue resource the auto sensor reads, on a catalogue that does not exist yet."""
@@ -114,38 +123,34 @@ def test_no_freshness_schedule_unless_configured(catalogue: SyncResource) -> Non
 
 
 def test_the_freshness_schedule_runs_an_incremental_sync_every_configured_minutes(
-    catalogue: SyncResource, persistent_instance: dg.DagsterInstance
+    catalogue: SyncResource, persistent_instance: dg.DagsterInstance, now: datetime
 ) -> None:
     configured = Settings(sync_behavior={"mode": "auto", "freshness_sync_minutes": 15})
     schedules, _ = build_schedules(configured, catalogue)
     [freshness] = [s for s in schedules if s.name == "freshness_sync"]
     assert freshness.cron_schedule == "*/15 * * * *"
     assert freshness.default_status is dg.DefaultScheduleStatus.RUNNING
-    context = dg.build_schedule_context(
-        instance=persistent_instance, scheduled_execution_time=datetime.now(UTC)
-    )
+    context = dg.build_schedule_context(instance=persistent_instance, scheduled_execution_time=now)
     request = freshness(context)
     assert isinstance(request, dg.RunRequest)
     assert request.tags[MODE_TAG] == "incremental"
 
 
 def test_the_freshness_schedule_skips_while_a_sync_is_under_way(
-    catalogue: SyncResource, persistent_instance: dg.DagsterInstance
+    catalogue: SyncResource, persistent_instance: dg.DagsterInstance, now: datetime
 ) -> None:
     configured = Settings(sync_behavior={"freshness_sync_minutes": 15})
     [freshness] = [s for s in build_schedules(configured, catalogue)[0] if s.name == "freshness_sync"]
     persistent_instance.add_run(
         dg.DagsterRun(job_name="ggufsync_sync", status=dg.DagsterRunStatus.STARTED, tags={SYNC_TAG: "true"})
     )
-    context = dg.build_schedule_context(
-        instance=persistent_instance, scheduled_execution_time=datetime.now(UTC)
-    )
+    context = dg.build_schedule_context(instance=persistent_instance, scheduled_execution_time=now)
     assert isinstance(freshness(context), dg.SkipReason)
 
 
-def test_daily_sync_requests_the_incremental_window(catalogue: SyncResource) -> None:
+def test_daily_sync_requests_the_incremental_window(catalogue: SyncResource, now: datetime) -> None:
     daily, _, _ = definitions("incremental", catalogue)
-    at = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
+    at = now.replace(hour=3, minute=0, second=0, microsecond=0)
     request = scheduled(daily, at)
     assert request.tags == {
         **range_tags(*keys_for_hours(WINDOW_HOURS, at)),
@@ -155,23 +160,23 @@ def test_daily_sync_requests_the_incremental_window(catalogue: SyncResource) -> 
     assert request.tags[RANGE_START_TAG] == (at - timedelta(hours=WINDOW_HOURS)).strftime("%Y-%m-%d")
 
 
-def test_daily_sync_runs_every_partition_when_mode_is_full(catalogue: SyncResource) -> None:
+def test_daily_sync_runs_every_partition_when_mode_is_full(catalogue: SyncResource, now: datetime) -> None:
     daily, _, _ = definitions("full", catalogue)
     keys = all_keys()
-    request = scheduled(daily, datetime.now(UTC))
+    request = scheduled(daily, now)
     assert request.tags == {**range_tags(keys[0], keys[-1]), MODE_TAG: "full", SYNC_TAG: "true"}
 
 
-def test_daily_sync_in_auto_mode_is_incremental(catalogue: SyncResource) -> None:
+def test_daily_sync_in_auto_mode_is_incremental(catalogue: SyncResource, now: datetime) -> None:
     daily, _, _ = definitions("auto", catalogue)
-    assert scheduled(daily, datetime.now(UTC)).tags[MODE_TAG] == "incremental"
+    assert scheduled(daily, now).tags[MODE_TAG] == "incremental"
 
 
 @pytest.mark.parametrize("mode", ["incremental", "full", "auto"])
-def test_weekly_full_sync_requests_every_partition(catalogue: SyncResource, mode: str) -> None:
+def test_weekly_full_sync_requests_every_partition(catalogue: SyncResource, mode: str, now: datetime) -> None:
     _, weekly, _ = definitions(mode, catalogue)
     keys = all_keys()
-    request = scheduled(weekly, datetime.now(UTC))
+    request = scheduled(weekly, now)
     assert request.tags == {**range_tags(keys[0], keys[-1]), MODE_TAG: "full", SYNC_TAG: "true"}
 
 
@@ -234,10 +239,13 @@ def test_auto_sensor_runs_incremental_a_day_after_a_recent_full_sync(
 ) -> None:
     past_sync(instance, "full", succeeded=True)
     _, _, sensor = definitions("auto", catalogue)
-    result = evaluate(sensor, instance, cursor=(datetime.now(UTC) - timedelta(days=1, minutes=1)).isoformat())
+    before = datetime.now(UTC)
+    result = evaluate(sensor, instance, cursor=(before - timedelta(days=1, minutes=1)).isoformat())
+    after = datetime.now(UTC)
     [request] = result.run_requests or []
     assert request.tags[MODE_TAG] == "incremental"
-    assert request.tags[RANGE_START_TAG] == keys_for_hours(WINDOW_HOURS, datetime.now(UTC))[0]
+    # The sensor reads the clock between `before` and `after`; midnight may fall in between.
+    assert request.tags[RANGE_START_TAG] in {keys_for_hours(WINDOW_HOURS, t)[0] for t in (before, after)}
 
 
 def test_auto_sensor_retries_a_failed_sync_without_waiting_a_day(

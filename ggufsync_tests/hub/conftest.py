@@ -29,7 +29,7 @@ def options_for(sim: HubSimulator, **overrides: Any) -> ClientOptions:
         "allowed_domains": (CDN_HOST,),
         "backoff_base_seconds": 0.01,
         "backoff_max_seconds": 0.2,
-        "timeout_seconds": 5.0,
+        "timeout_seconds": 30.0,
     }
     values.update(overrides)
     return ClientOptions.from_settings(Settings(), **values)

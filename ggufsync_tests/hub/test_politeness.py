@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,8 @@ from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_tests.hub.conftest import options_for
 
 WithClient = Callable[..., Any]
+HUNG = 60
+"""Seconds after which waiting for what should happen at once counts as a hung test."""
 
 
 def _repo_ids(sim: HubSimulator, count: int) -> list[str]:
@@ -84,12 +87,19 @@ def test_requests_per_second_spaces_requests(with_client: WithClient, hub_sim: H
 
 
 def test_requests_per_hour_holds_requests_beyond_the_budget(hub_sim: HubSimulator) -> None:
-    async def main() -> None:
+    async def main() -> bool:
         async with HubClient(options_for(hub_sim, requests_per_hour=3)) as client:
-            await asyncio.wait_for(_infos(client, _repo_ids(hub_sim, 4)), timeout=1.5)
+            work = asyncio.ensure_future(_infos(client, _repo_ids(hub_sim, 4)))
+            deadline = time.monotonic() + HUNG
+            while len(hub_sim.requests) < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # room for a fourth request, were one let through
+            held = not work.done()
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+            return held
 
-    with pytest.raises(TimeoutError):
-        asyncio.run(main())
+    assert asyncio.run(main()), "the fourth request was not held"
     assert len(hub_sim.requests) == 3
 
 

@@ -38,12 +38,13 @@ def test_each_transient_fault_is_retried_until_the_page_arrives_whole(
 
 
 def test_a_slow_answer_past_the_timeout_is_retried(with_client: WithClient, hub_sim: HubSimulator) -> None:
-    hub_sim.faults.script("slow", count=1, path_prefix="/api/models", delay=1.5)
+    # An answer that would take an hour; the retry's answer comes at once, well within the timeout.
+    hub_sim.faults.script("slow", count=1, path_prefix="/api/models", delay=3600)
 
     async def work(client: HubClient) -> tuple[list[dict[str, Any]], int]:
         return await _listing(client), client.stats.retries
 
-    records, retries = with_client(work, timeout_seconds=0.5)
+    records, retries = with_client(work, timeout_seconds=2.0)
     assert sorted(r["id"] for r in records) == _expected(hub_sim)
     assert retries == 1
 

@@ -42,13 +42,13 @@ def serve() -> Iterator[subprocess.Popen[str]]:
     finally:
         if process.poll() is None:
             process.kill()
-        process.communicate(timeout=10)
+        process.communicate(timeout=30)
 
 
 def test_serve_prints_its_url_first_and_serves_the_repos(serve: subprocess.Popen[str]) -> None:
     url = serve.stdout.readline().strip()
     assert url.startswith("http://127.0.0.1:")
-    response = httpx.get(f"{url}/api/models", timeout=10)
+    response = httpx.get(f"{url}/api/models", timeout=30)
     assert response.status_code == 200
     assert len(response.json()) == 50
     assert response.headers["RateLimit-Policy"] == '"fixed window";"api";q=40;w=60'
@@ -57,11 +57,11 @@ def test_serve_prints_its_url_first_and_serves_the_repos(serve: subprocess.Popen
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serve_exits_zero_when_signalled(serve: subprocess.Popen[str], stop: signal.Signals) -> None:
     url = serve.stdout.readline().strip()
-    assert httpx.get(f"{url}/api/models", params={"limit": 1}, timeout=10).status_code == 200
+    assert httpx.get(f"{url}/api/models", params={"limit": 1}, timeout=30).status_code == 200
     serve.send_signal(stop)
-    assert serve.wait(timeout=10) == 0
+    assert serve.wait(timeout=30) == 0
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{url}/api/models", timeout=2)
+        httpx.get(f"{url}/api/models", timeout=30)
 
 
 def test_serve_rejects_a_fault_rate_outside_zero_to_one(capsys: pytest.CaptureFixture[str]) -> None:

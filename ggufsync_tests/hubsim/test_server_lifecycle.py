@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import httpx
 import pytest
 
 from ggufsync_assets.hubsim import HubSimulator
+
+HUNG = 60
+"""Seconds after which a thread that should have ended counts as hung (it ends at once)."""
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::1", "localhost"])
@@ -41,23 +43,29 @@ def test_stop_closes_keep_alive_connections_and_joins_every_thread() -> None:
             client.get(f"{url}/api/models")
 
 
-def test_a_slow_fault_does_not_hold_up_stopping(hub_sim_factory: Callable[..., HubSimulator]) -> None:
-    sim = hub_sim_factory(slow_delay=30.0)
-    sim.faults.script("slow")
+def test_a_slow_fault_does_not_hold_up_stopping(hub_sim: HubSimulator) -> None:
+    # An hour's delay: the answer ends only if stop() cuts it short.
+    hub_sim.faults.script("slow", delay=3600)
+    running = set(threading.enumerate())
     outcome: list[object] = []
 
     def slow_request() -> None:
         try:
-            outcome.append(httpx.get(f"{sim.url}/api/models", timeout=60).status_code)
+            outcome.append(httpx.get(f"{hub_sim.url}/api/models", timeout=None).status_code)
         except httpx.TransportError as exc:
             outcome.append(exc)
 
-    thread = threading.Thread(target=slow_request)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while sim.faults.injected == 0 and time.monotonic() < deadline:
+    client = threading.Thread(target=slow_request, daemon=True)
+    client.start()
+    deadline = time.monotonic() + HUNG
+    while hub_sim.faults.injected == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
-    sim.stop()
-    thread.join(timeout=20)  # well short of the 30 s delay
-    assert not thread.is_alive(), "stop() ended the slow answer instead of waiting out its delay"
-    assert len(outcome) == 1, "the client got an answer or a closed connection, not a hang"
+    assert hub_sim.faults.injected == 1, "the request never reached the simulator"
+
+    hub_sim.stop()
+
+    client.join(timeout=HUNG)
+    assert not client.is_alive(), "the client still waits for its answer"
+    assert len(outcome) == 1, "the client got an answer or a closed connection"
+    left = [t.name for t in set(threading.enumerate()) - running if t.name.startswith("hubsim")]
+    assert left == [], "a simulator thread still serves the slow answer"

@@ -10,6 +10,7 @@ state one sync left behind even after later syncs have run.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import shutil
@@ -24,11 +25,11 @@ import pytest
 
 from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.cli.demo_cmd import demo_overrides
-from ggufsync_assets.definitions import build_definitions
 from ggufsync_assets.defs.jobs import SYNC_JOB, sync_tags
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.hubsim import HubSimulator, Repo, RequestRecord
 from ggufsync_assets.settings import Settings, SyncMode
+from ggufsync_assets.settings.layers import CONFIG_DIR_VARIABLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO_ROOT / "config"
@@ -69,9 +70,9 @@ def gguf_repos(sim: HubSimulator, authors: list[str]) -> dict[str, Repo]:
 
 
 def license_of(repo: Repo) -> str | None:
-    card = repo.card_data or {}
-    if isinstance(card.get("license"), str):
-        return card["license"]
+    named = (repo.card_data or {}).get("license")
+    if isinstance(named, str):
+        return named
     return next((t.removeprefix("license:") for t in repo.tags if t.startswith("license:")), None)
 
 
@@ -134,6 +135,22 @@ def start_simulator(repos: int, seed: int, **options: Any) -> HubSimulator:
 
 
 # ----- syncs ------------------------------------------------------------------------------------
+
+
+def build_definitions(resource: SyncResource) -> dg.Definitions:
+    """The code location's definitions for `resource`, built when a sync is about to run.
+
+    Importing ggufsync_assets.definitions builds its module-level definitions from the environment's
+    config folder. Imported at collection, that would read the developer's environment and the
+    repository's config folder; imported here, it is inside an isolated environment, pointed at the
+    resource's private config folder.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        if resource.config_dir:
+            patch.setenv(CONFIG_DIR_VARIABLE, resource.config_dir)
+        module = importlib.import_module("ggufsync_assets.definitions")
+    built: dg.Definitions = module.build_definitions(resource)
+    return built
 
 
 def rows_of(catalogue: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -240,7 +257,11 @@ class Pipeline:
             snapshot = self.folder / "snapshots" / f"after-run-{self.runs}.duckdb"
             snapshot.parent.mkdir(exist_ok=True)
             shutil.copyfile(self.catalogue, snapshot)
-        log = [entry.user_message for entry in self.instance.all_logs(result.run_id) if not entry.is_dagster_event]
+        log = [
+            entry.user_message
+            for entry in self.instance.all_logs(result.run_id)
+            if not entry.is_dagster_event
+        ]
         return SyncRun(result, requests, self.truth(), snapshot, log)
 
 

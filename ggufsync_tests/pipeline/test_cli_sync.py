@@ -8,18 +8,22 @@ are incremental: the simulator gets a few repos created a moment ago, inside the
 from __future__ import annotations
 
 import json
+import logging
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from ggufsync_assets.cli.main import main
+from ggufsync_assets.cli.sync_cmd import EXIT_SYNC_FAILED, LOG_FILE
+from ggufsync_assets.defs.resources import LOGGER
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import load_settings
 from ggufsync_tests.pipeline.conftest import (
@@ -86,17 +90,28 @@ def sim(module_environment: Path) -> Iterator[HubSimulator]:
         simulator.stop()
 
 
-def in_window(sim: HubSimulator, setup: Setup) -> dict[str, str]:
+def in_window(sim: HubSimulator, setup: Setup, first_partition: str) -> dict[str, str]:
     """repo_id -> sha of the GGUF repos an incremental sync's partitions cover: those modified since
-    midnight (UTC) of the day incremental_window_hours ago."""
+    midnight (UTC) of its first partition, the day incremental_window_hours before the sync began.
+    The partition comes from the sync itself, so a sync that straddles midnight is judged by its own
+    window."""
     settings = load_settings(directory=setup.config_dir, use_environment=False).settings
-    since = datetime.now(UTC) - timedelta(hours=settings.sync_behavior.incremental_window_hours)
-    first_day = since.replace(hour=0, minute=0, second=0, microsecond=0)
+    first_day = datetime.strptime(first_partition, "%Y-%m-%d").replace(tzinfo=UTC)
     return {
         repo_id: repo.sha
         for repo_id, repo in gguf_repos(sim, settings.discovery.authors).items()
         if repo.last_modified >= first_day
     }
+
+
+ANNOUNCED_RANGE = re.compile(r"; partitions (\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$", re.MULTILINE)
+
+
+def first_partition(output: str) -> str:
+    """The first partition a `ggufsync sync` said it covers, from its first line."""
+    match = ANNOUNCED_RANGE.search(output)
+    assert match is not None, output
+    return match.group(1)
 
 
 # ----- two syncs at once ------------------------------------------------------------------------
@@ -145,7 +160,9 @@ class ConcurrentSyncs:
 def concurrent_syncs(shared: Setup, sim: HubSimulator) -> ConcurrentSyncs:
     """Two `ggufsync sync --mode incremental` started together on one home, config and catalogue."""
     finished = started_together(shared, ["sync", "--mode", "incremental"], 2)
-    return ConcurrentSyncs(finished, in_window(sim, shared))
+    # The earlier first partition, should the two have started on either side of midnight.
+    first = min(first_partition(process.stdout) for process in finished)
+    return ConcurrentSyncs(finished, in_window(sim, shared, first))
 
 
 def test_two_concurrent_incremental_syncs_both_exit_0(concurrent_syncs: ConcurrentSyncs) -> None:
@@ -197,10 +214,14 @@ def test_a_sync_plans_each_asset_once_for_its_whole_range(
 # ----- dry runs ---------------------------------------------------------------------------------
 
 
-def dry_run(setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
-    """`ggufsync sync --dry-run` in this process, with the setup's environment."""
+def dry_run(
+    setup: Setup, workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """`ggufsync sync --dry-run` in this process, with the setup's environment, in `workdir` (where
+    the command writes logs/sync.log)."""
     for name, value in setup.variables.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.chdir(workdir)
     code = main(["sync", "--dry-run"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -235,11 +256,11 @@ def test_a_first_dry_run_prints_the_plan_and_writes_nothing(
     setup = make_setup(sim, tmp_path)
     sim.clear_requests()
 
-    output = dry_run(setup, monkeypatch, capsys)
+    output = dry_run(setup, tmp_path, monkeypatch, capsys)
 
     listing_requests = sum(1 for r in sim.requests if r.path == LISTING_PATH)
     assert all(r.path == LISTING_PATH for r in sim.requests)  # a plan only lists
-    expected = in_window(sim, setup)
+    expected = in_window(sim, setup, first_partition(output))
     assert set(FRESH) <= expected.keys()
     refresh, total, listing, detail, seconds = plan_numbers(output)
     assert "dry run: nothing was written" in output
@@ -255,6 +276,7 @@ def test_a_dry_run_after_syncs_plans_the_changed_repo_and_changes_nothing(
     concurrent_syncs: ConcurrentSyncs,
     shared: Setup,
     sim: HubSimulator,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -262,7 +284,7 @@ def test_a_dry_run_after_syncs_plans_the_changed_repo_and_changes_nothing(
     runs = shared.run_ids()
     edited = sim.edit(FRESH[1])
 
-    output = dry_run(shared, monkeypatch, capsys)
+    output = dry_run(shared, tmp_path, monkeypatch, capsys)
 
     refresh, *_ = plan_numbers(output)
     assert refresh == 1
@@ -283,6 +305,101 @@ def test_commands_started_together_on_a_new_dagster_home_leave_it_usable(
 
     assert [p.returncode for p in finished] == [0, 0, 0], [p.stderr[-2000:] for p in finished]
     assert setup.run_ids() == {}
+
+
+def test_a_sync_command_writes_its_log_to_logs_sync_log_in_the_working_directory(
+    sim: HubSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup = make_setup(sim, tmp_path / "setup")
+    verbose = replace(setup, variables={**setup.variables, "GGUFSYNC_LOG_LEVEL": "INFO"})
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+
+    output = dry_run(verbose, workdir, monkeypatch, capsys)
+
+    announced = output.splitlines()[0]
+    assert announced in (workdir / LOG_FILE).read_text()
+
+
+def test_a_sync_command_removes_the_log_handlers_it_added_when_it_ends(
+    sim: HubSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup = make_setup(sim, tmp_path)
+    loggers = [logging.getLogger(), logging.getLogger(LOGGER)]
+    before = [list(logger.handlers) for logger in loggers]
+
+    dry_run(setup, tmp_path, monkeypatch, capsys)
+
+    assert [list(logger.handlers) for logger in loggers] == before
+
+
+# ----- syncs that cannot go ahead ---------------------------------------------------------------
+
+
+def ggufsync(
+    arguments: list[str], *, cwd: Path, variables: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`ggufsync arguments` run to the end in `cwd`, with `variables` and no developer environment."""
+    return subprocess.run(
+        [str(GGUFSYNC), *arguments],
+        cwd=cwd,
+        env=clean_environment(**variables),
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
+    )
+
+
+def closed_loopback_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_sync_that_fails_exits_1_and_names_its_run_on_stderr(sim: HubSimulator, tmp_path: Path) -> None:
+    setup = make_setup(sim, tmp_path)
+    unreachable = {
+        **setup.variables,
+        "HF_ENDPOINT": f"http://127.0.0.1:{closed_loopback_port()}",
+        "GGUFSYNC_RATE_LIMITING__MAX_RETRIES": "0",
+        "GGUFSYNC_ERROR_HANDLING__MAX_RECOVERY_ATTEMPTS": "0",
+    }
+
+    done = ggufsync(["sync", "--mode", "incremental"], cwd=tmp_path, variables=unreachable)
+
+    assert done.returncode == EXIT_SYNC_FAILED, done.stdout + done.stderr
+    named = re.search(r"^sync failed \(run ([0-9a-f-]{36})\): .+$", done.stderr, re.MULTILINE)
+    assert named is not None, done.stderr
+    assert setup.run_ids() == {named.group(1): dg.DagsterRunStatus.FAILURE}
+
+
+def test_a_sync_outside_the_project_reads_the_config_folder_it_is_given(
+    sim: HubSimulator, tmp_path: Path
+) -> None:
+    # No ./config where it runs, and no GGUFSYNC_CONFIG_DIR: only --config-dir names the folder.
+    setup = make_setup(sim, tmp_path / "setup")
+    variables = {name: value for name, value in setup.variables.items() if name != "GGUFSYNC_CONFIG_DIR"}
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+
+    done = ggufsync(
+        ["sync", "--mode", "incremental", "--config-dir", str(setup.config_dir)],
+        cwd=workdir,
+        variables=variables,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "incremental sync done" in done.stdout
+    assert list(setup.run_ids().values()) == [dg.DagsterRunStatus.SUCCESS]
 
 
 # ----- the code location ------------------------------------------------------------------------

@@ -201,5 +201,7 @@ def test_partition_materializations_carry_no_figures_of_the_whole_range(full: Sy
 def test_the_catalogue_asset_reports_what_the_run_did(full: SyncRun) -> None:
     figures = full.metadata("gguf_catalogue")
     assert (figures["mode"], figures["complete_pass"]) == ("full", True)
-    assert (figures["repos_listed"], figures["repos_new"], figures["repos_refreshed"]) == (len(full.truth),) * 3
+    assert (figures["repos_listed"], figures["repos_new"], figures["repos_refreshed"]) == (
+        len(full.truth),
+    ) * 3
     assert figures["api_requests"] == len(full.requests)

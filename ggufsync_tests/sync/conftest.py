@@ -52,7 +52,7 @@ class Sync:
 
     def _run(self, step: Callable[[HubClient, CatalogueWriter], Coroutine[Any, Any, T]]) -> T:
         options = ClientOptions.from_settings(
-            self.settings, backoff_base_seconds=0.01, backoff_max_seconds=0.2, timeout_seconds=10.0
+            self.settings, backoff_base_seconds=0.01, backoff_max_seconds=0.2, timeout_seconds=30.0
         )
 
         async def main() -> T:
