@@ -178,6 +178,7 @@ class CatalogueWriter:
         added = changed = restored = unchanged = 0
         for chunk in frame.iter_slices(self.chunk_size):
             with self._with_frame("incoming_models", chunk), self.transaction() as con:
+                self._retire_other_spellings(con, run_id=run_id, now=now)
                 counts = con.execute(
                     """
                     SELECT
@@ -220,6 +221,30 @@ class CatalogueWriter:
                     [now],
                 )
         return UpsertCounts(added, changed, restored, unchanged)
+
+    @staticmethod
+    def _retire_other_spellings(con: duckdb.DuckDBPyConnection, *, run_id: str, now: datetime) -> None:
+        """The Hub compares repo ids without case, so a repo renamed by case alone is listed under
+        its new spelling: the row under the old one is removed (with a history row), not kept as a
+        second copy of the repo."""
+        con.execute(
+            """
+            INSERT INTO model_history
+            SELECT m.repo_id, ?, 'removed', m.sha, NULL, ?
+            FROM models m JOIN incoming_models i ON lower(m.repo_id) = lower(i.repo_id)
+            WHERE m.repo_id <> i.repo_id AND m.removed_at IS NULL
+            """,
+            [now, run_id],
+        )
+        con.execute(
+            """
+            UPDATE models SET removed_at = ?
+            FROM incoming_models i
+            WHERE lower(models.repo_id) = lower(i.repo_id) AND models.repo_id <> i.repo_id
+              AND models.removed_at IS NULL
+            """,
+            [now],
+        )
 
     def repos_needing_files(self, since: datetime | None, until: datetime | None) -> list[tuple[str, str]]:
         """(repo_id, sha) of present repos whose files were never fetched at their current sha."""

@@ -1,8 +1,10 @@
 """Every asset check, made to fail through a real sync, and what its failure does to the run.
 
 The simulator makes each check's condition as a Hub could: a repo too bare for the configured
-minimum, a repo renamed by case only, broken listing records, a repo deleted between two syncs, and
-a .gguf file that holds a Git LFS pointer instead of GGUF. A failing blocking check fails the run,
+minimum, broken listing records, a repo deleted between two syncs, and a .gguf file that holds a Git
+LFS pointer instead of GGUF. Duplicate keys cannot come from the Hub (a repo renamed by case is
+caught up by the listing), so that scenario starts from a catalogue holding two spellings of a repo
+the sync does not list. A failing blocking check fails the run,
 and Dagster does not execute the assets downstream of it; a failing check that does not block
 leaves the run to finish and publish.
 
@@ -45,6 +47,7 @@ REACHABLE = {"validation.min_completeness_score": 0.5}
 
 BARE = "fresh-publisher/Bare-GGUF"
 RENAMED = ("fresh-publisher/Renamed-GGUF", "fresh-publisher/renamed-gguf")
+SPELLINGS = ("old-publisher/Stale-GGUF", "old-publisher/stale-gguf")
 DELETED = "fresh-publisher/Deleted-GGUF"
 POINTER = "fresh-publisher/Pointer-GGUF"
 POINTER_FILE = "pointer-Q4_K_M.gguf"
@@ -79,7 +82,7 @@ WHY = {
         r"\(repos present: \d+, below the minimum: [1-9]\d*\)"
     ),
     "no_duplicate_keys": re.escape(
-        f"repo ids present more than once, compared without case: 1 ({' = '.join(RENAMED)})"
+        f"repo ids present more than once, compared without case: 1 ({' = '.join(SPELLINGS)})"
     ),
     "files_verified": r"model files failing verification .*: 1 of \d+; .*: "
     + re.escape(f"{POINTER}/{POINTER_FILE}"),
@@ -142,14 +145,17 @@ def below_the_minimum(scenarios: Scenarios) -> Failed:
     return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL, **{"validation.min_completeness_score": 1.0}))
 
 
-def renamed_by_case(scenarios: Scenarios) -> Failed:
-    # The Hub compares ids without case: a repo renamed by case only is one repo under two spellings.
+def two_spellings_in_the_catalogue(scenarios: Scenarios) -> Failed:
+    # Two spellings of a repo last modified long ago, outside the incremental window.
     pipeline = scenarios.pipeline("duplicates")
-    old, new = RENAMED
-    pipeline.sim.add(old, tags=TAGS)
     synced(pipeline)
-    repo = pipeline.sim.delete(old)
-    pipeline.sim.add(new, tags=repo.tags, files=repo.files, card_data=repo.card_data, gguf=repo.gguf)
+    with pipeline.store.writer() as writer:
+        for spelling in SPELLINGS:
+            writer.con.execute(
+                "INSERT INTO models BY NAME SELECT * REPLACE (? AS repo_id, ? AS last_modified) "
+                "FROM models WHERE repo_id = ?",
+                [spelling, "2024-01-01 00:00:00+00", FRESH[0]],
+            )
     return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL))
 
 
@@ -178,7 +184,7 @@ def lfs_pointer_as_gguf(scenarios: Scenarios) -> Failed:
 
 SCENARIOS: dict[str, Callable[[Scenarios], Failed]] = {
     "completeness_meets_minimum": below_the_minimum,
-    "no_duplicate_keys": renamed_by_case,
+    "no_duplicate_keys": two_spellings_in_the_catalogue,
     "rejects_below_bound": malformed_records,
     "listed_equals_catalogued": deleted_between_syncs,
     "files_verified": lfs_pointer_as_gguf,
@@ -262,4 +268,21 @@ def test_a_failing_check_that_does_not_block_lets_the_run_publish(scenarios: Sce
     assert failed.run.result.asset_materializations_for_node(CATALOGUE)
     assert failed.run.rows("SELECT status FROM sync_runs WHERE run_id = ?", failed.run.run_id) == [
         ("succeeded",)
+    ]
+
+
+def test_a_repo_renamed_by_case_is_one_repo_after_the_sync(scenarios: Scenarios) -> None:
+    pipeline = scenarios.pipeline("renamed")
+    old, new = RENAMED
+    pipeline.sim.add(old, tags=TAGS)
+    synced(pipeline)
+    repo = pipeline.sim.delete(old)
+    pipeline.sim.add(new, tags=repo.tags, files=repo.files, card_data=repo.card_data, gguf=repo.gguf)
+    run = synced(pipeline)
+    present = {repo_id for (repo_id,) in run.rows("SELECT repo_id FROM current_models")}
+    assert new in present
+    assert old not in present
+    assert run.rows("SELECT change FROM model_history WHERE repo_id = ? ORDER BY changed_at", old) == [
+        ("added",),
+        ("removed",),
     ]

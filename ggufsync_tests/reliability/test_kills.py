@@ -211,7 +211,9 @@ def test_the_next_sync_reaches_the_hubs_ground_truth(scenario: Scenario) -> None
 def test_every_killed_run_shows_as_abandoned_in_sync_runs(scenario: Scenario) -> None:
     con = duckdb.connect(str(scenario.catalogue), read_only=True)
     try:
-        statuses = [status for (status,) in con.sql("SELECT status FROM sync_runs ORDER BY started_at").fetchall()]
+        statuses = [
+            status for (status,) in con.sql("SELECT status FROM sync_runs ORDER BY started_at").fetchall()
+        ]
     finally:
         con.close()
     assert statuses == ["succeeded", *["abandoned"] * len(KILL_POINTS), "succeeded"]
