@@ -101,11 +101,25 @@ def run_sync(
     )
     if not result.success:
         failure = next((e for e in result.all_events if e.is_failure), None)
-        message = failure.message if failure else "see the run in the Dagster UI"
+        message = _why(failure) if failure else "see the run in the Dagster UI"
         print(f"sync failed (run {result.run_id}): {message}", file=sys.stderr)
         return EXIT_SYNC_FAILED
     print_summary(CatalogueStore.from_settings(settings), result.run_id)
     return EXIT_OK
+
+
+def _why(failure: dg.DagsterEvent) -> str:
+    """The failed step and the error that failed it, unwrapped from Dagster's step error."""
+    error = getattr(failure.event_specific_data, "error", None)
+    if error is None:
+        return failure.message or "see the run in the Dagster UI"
+    while error.cause is not None and error.cls_name in STEP_ERROR_WRAPPERS:
+        error = error.cause
+    kind, _, text = error.message.strip().partition(": ")
+    return f"{failure.step_key}: {kind.rsplit('.', 1)[-1]}: {text}" if text else f"{failure.step_key}: {kind}"
+
+
+STEP_ERROR_WRAPPERS = ("DagsterExecutionStepExecutionError", "RetryRequestedFromPolicy", "RetryRequested")
 
 
 def _definitions(resource: SyncResource) -> dg.Definitions:
