@@ -27,10 +27,11 @@ bench: setup
 	$(BIN)/python -m bench
 
 # Not part of `make test`: the kill, secret and bad-input tests with more seeds and more examples
-# (about a minute per kill seed). Loopback only; it stops by itself.
+# (about a minute per kill seed, 200 examples per bad-input property). Loopback only; it stops by itself.
 SOAK_SEEDS ?= 71,72,73,74,75
+SOAK_EXAMPLES ?= 200
 soak: setup
-	SOAK_SEEDS=$(SOAK_SEEDS) $(BIN)/pytest -q ggufsync_tests/reliability
+	SOAK_SEEDS=$(SOAK_SEEDS) SOAK_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/pytest -q ggufsync_tests/reliability
 
 setup: $(VENV)/.installed
 

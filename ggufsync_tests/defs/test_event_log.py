@@ -2,6 +2,7 @@
 and what it records is what Dagster's stock SQLite storage records event by event."""
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,18 +15,19 @@ from ggufsync_assets.defs.event_log import BATCH_SIZE_VARIABLE, BatchingSqliteEv
 from ggufsync_assets.defs.instance import dagster_home
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-03-01")
-pytestmark = pytest.mark.filterwarnings("ignore::dagster.BetaWarning")
 KEYS = DAYS.get_partition_keys()
 
 
-@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
-def upstream() -> dg.MaterializeResult[None]:
-    return dg.MaterializeResult()
+with warnings.catch_warnings():  # backfill_policy is beta in Dagster 1.13
+    warnings.simplefilter("ignore", dg.BetaWarning)
 
+    @dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+    def upstream() -> dg.MaterializeResult[None]:
+        return dg.MaterializeResult()
 
-@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run(), deps=[upstream])
-def downstream() -> dg.MaterializeResult[None]:
-    return dg.MaterializeResult(tags={"source": "test"})
+    @dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run(), deps=[upstream])
+    def downstream() -> dg.MaterializeResult[None]:
+        return dg.MaterializeResult(tags={"source": "test"})
 
 
 @dg.asset_check(asset=downstream)

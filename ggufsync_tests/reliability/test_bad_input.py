@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -45,7 +46,8 @@ PASSES = 2
 """Listing passes with multi-strategy discovery and no authors or terms: the gguf tag and the name search."""
 WINDOW_START = HUB_NOW - timedelta(days=30)
 RUN_ID = "bad-input"
-EXAMPLES = 25
+EXAMPLES = int(os.environ.get("SOAK_EXAMPLES", "15"))
+"""Examples per property: 15 in the suite, more under `make soak`."""
 
 
 def _has_gguf_files(repo: Repo) -> bool:

@@ -36,7 +36,7 @@ from ggufsync_tests.reliability.killed_sync import KILL_POINTS
 
 __all__ = ["module_environment"]  # a fixture the scenarios use
 
-REPOS = 50
+REPOS = 24
 SEEDS = [int(seed) for seed in os.environ.get("SOAK_SEEDS", "71").split(",")]
 GGUFSYNC = Path(sys.executable).with_name("ggufsync")
 PROCESS_TIMEOUT = 300
@@ -133,7 +133,7 @@ def scenario(
         GGUFSYNC_RATE_LIMITING__REQUESTS_PER_SECOND="500",
         GGUFSYNC_RATE_LIMITING__REQUESTS_PER_HOUR="10000000",
         GGUFSYNC_STORAGE__CATALOGUE_PATH=str(catalogue),
-        GGUFSYNC_PERFORMANCE__CHUNK_SIZE="5",
+        GGUFSYNC_PERFORMANCE__CHUNK_SIZE="3",
         GGUFSYNC_LOG_LEVEL="WARNING",
     )
     store = CatalogueStore(catalogue)
