@@ -72,37 +72,27 @@ class TestValidate:
 class TestValidateWithEnvironmentOverrides:
     """`config validate` checks what a sync would use: the file, then the variables that override it."""
 
-    def test_an_unknown_sync_mode_fails_naming_the_variable(
-        self, run: Run, monkeypatch: pytest.MonkeyPatch
+    @pytest.mark.parametrize(
+        ("variable", "value", "named"),
+        [
+            ("SYNC_MODE", "bogus", 'env SYNC_MODE: sync_behavior.mode = "bogus"'),
+            ("MAX_CONCURRENCY", "0", 'env MAX_CONCURRENCY: rate_limiting.max_concurrent_requests = "0"'),
+            ("LOG_LEVEL", "LOUD", "env LOG_LEVEL: log_level"),
+            (
+                "GGUFSYNC_RATE_LIMITING__MAX_RETRIES",
+                "99",
+                'env GGUFSYNC_RATE_LIMITING__MAX_RETRIES: rate_limiting.max_retries = "99"',
+            ),
+        ],
+        ids=["unknown-sync-mode", "concurrency-below-one", "unknown-log-level", "key-variable-out-of-bounds"],
+    )
+    def test_a_variable_with_a_bad_value_fails_naming_the_variable(
+        self, run: Run, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
     ) -> None:
-        monkeypatch.setenv("SYNC_MODE", "bogus")
+        monkeypatch.setenv(variable, value)
         code, out, _ = run("validate")
         assert code == 2
-        assert 'env SYNC_MODE: sync_behavior.mode = "bogus"' in out
-
-    def test_a_max_concurrency_below_one_fails_naming_the_variable(
-        self, run: Run, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setenv("MAX_CONCURRENCY", "0")
-        code, out, _ = run("validate")
-        assert code == 2
-        assert 'env MAX_CONCURRENCY: rate_limiting.max_concurrent_requests = "0"' in out
-
-    def test_an_unknown_log_level_fails_naming_the_variable(
-        self, run: Run, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setenv("LOG_LEVEL", "LOUD")
-        code, out, _ = run("validate")
-        assert code == 2
-        assert "env LOG_LEVEL: log_level" in out
-
-    def test_a_key_variable_out_of_bounds_fails_naming_the_variable(
-        self, run: Run, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setenv("GGUFSYNC_RATE_LIMITING__MAX_RETRIES", "99")
-        code, out, _ = run("validate")
-        assert code == 2
-        assert 'env GGUFSYNC_RATE_LIMITING__MAX_RETRIES: rate_limiting.max_retries = "99"' in out
+        assert named in out
 
     def test_a_misspelt_variable_fails_with_a_suggestion(
         self, run: Run, monkeypatch: pytest.MonkeyPatch

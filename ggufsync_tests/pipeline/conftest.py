@@ -112,6 +112,20 @@ def clean_environment(**variables: str) -> dict[str, str]:
     return {**kept, "HF_HUB_DISABLE_TELEMETRY": "1", **variables}
 
 
+def user_environment(folder: Path, hub_url: str, catalogue: Path, **variables: str) -> dict[str, str]:
+    """For a `ggufsync` subprocess: a user's own Dagster home, config folder and catalogue in
+    `folder`, the simulator at `hub_url` as the Hub, and `variables` on top."""
+    return clean_environment(
+        DAGSTER_HOME=str(folder / "dagster_home"),
+        GGUFSYNC_CONFIG_DIR=str(copy_config(folder / "config")),
+        HF_ENDPOINT=hub_url,
+        HF_HOME=str(folder / "hf_home"),
+        GGUFSYNC_SECURITY__ALLOWED_DOMAINS=json.dumps([CDN_HOST]),
+        GGUFSYNC_STORAGE__CATALOGUE_PATH=str(catalogue),
+        **variables,
+    )
+
+
 @pytest.fixture(scope="module")
 def module_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """For module-scoped fixtures: no developer environment, config folder or Hugging Face login

@@ -777,6 +777,14 @@ def broken(**values: Any) -> dict[str, Any]:
     return {**listing_record(OTHER, HUB_NOW - timedelta(hours=2)), **values}
 
 
+def only_the_good_one_catalogued(synced: Synced, *, rejected_because: str) -> None:
+    """The good record of the page is catalogued; the broken one is rejected once, for that reason."""
+    assert synced.models() == {(GOOD.id, GOOD.sha)}
+    reasons = {reason for _, reason, _ in synced.rejects("listing")}
+    assert len(reasons) == 1
+    assert reasons.pop().endswith(rejected_because)
+
+
 @pytest.mark.parametrize(
     "record",
     [
@@ -790,12 +798,10 @@ def broken(**values: Any) -> dict[str, Any]:
 def test_a_record_holding_text_that_is_not_unicode_is_rejected(
     record: dict[str, Any], bad_hub: BadHub, tmp_path: Path
 ) -> None:
-    synced = one_page(bad_hub, with_good(record), tmp_path)
-
-    assert synced.models() == {(GOOD.id, GOOD.sha)}
-    reasons = {reason for _, reason, _ in synced.rejects("listing")}
-    assert len(reasons) == 1
-    assert reasons.pop().endswith(": holds text that is not valid Unicode (a lone surrogate)")
+    only_the_good_one_catalogued(
+        one_page(bad_hub, with_good(record), tmp_path),
+        rejected_because=": holds text that is not valid Unicode (a lone surrogate)",
+    )
 
 
 @pytest.mark.parametrize(
@@ -811,12 +817,10 @@ def test_a_record_holding_text_that_is_not_unicode_is_rejected(
 def test_a_count_too_big_for_the_catalogue_is_rejected(
     record: dict[str, Any], bad_hub: BadHub, tmp_path: Path
 ) -> None:
-    synced = one_page(bad_hub, with_good(record), tmp_path)
-
-    assert synced.models() == {(GOOD.id, GOOD.sha)}
-    reasons = {reason for _, reason, _ in synced.rejects("listing")}
-    assert len(reasons) == 1
-    assert reasons.pop().endswith(": Input should be less than or equal to 9223372036854775807")
+    only_the_good_one_catalogued(
+        one_page(bad_hub, with_good(record), tmp_path),
+        rejected_because=": Input should be less than or equal to 9223372036854775807",
+    )
 
 
 @pytest.mark.parametrize("digits", ["9223372036854775808", "7" * 5000])

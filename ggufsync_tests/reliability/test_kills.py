@@ -7,7 +7,6 @@ one left in the working file; then a plain full sync. All of them are `ggufsync 
 runs it, on one persistent Dagster home. `make soak` runs more seeds (SOAK_SEEDS=1,2,3,...).
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -25,12 +24,10 @@ from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import load_settings
 from ggufsync_tests.pipeline.conftest import (
-    CDN_HOST,
-    clean_environment,
-    copy_config,
     gguf_repos,
     module_environment,
     start_simulator,
+    user_environment,
 )
 from ggufsync_tests.reliability.killed_sync import KILL_POINTS
 
@@ -124,15 +121,12 @@ def scenario(
     folder = tmp_path_factory.mktemp(f"kills-{seed}")
     sim = start_simulator(REPOS, seed)
     catalogue = folder / "data" / "catalogue.duckdb"
-    env = clean_environment(
-        DAGSTER_HOME=str(folder / "dagster_home"),
-        GGUFSYNC_CONFIG_DIR=str(copy_config(folder / "config")),
-        HF_ENDPOINT=sim.url,
-        HF_HOME=str(folder / "hf_home"),
-        GGUFSYNC_SECURITY__ALLOWED_DOMAINS=json.dumps([CDN_HOST]),
+    env = user_environment(
+        folder,
+        sim.url,
+        catalogue,
         GGUFSYNC_RATE_LIMITING__REQUESTS_PER_SECOND="500",
         GGUFSYNC_RATE_LIMITING__REQUESTS_PER_HOUR="10000000",
-        GGUFSYNC_STORAGE__CATALOGUE_PATH=str(catalogue),
         GGUFSYNC_PERFORMANCE__CHUNK_SIZE="3",
         GGUFSYNC_LOG_LEVEL="WARNING",
     )

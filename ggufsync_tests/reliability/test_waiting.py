@@ -15,13 +15,7 @@ import pytest
 
 from ggufsync_assets.catalogue.lease import Holder
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_tests.pipeline.conftest import (
-    CDN_HOST,
-    clean_environment,
-    copy_config,
-    module_environment,
-    start_simulator,
-)
+from ggufsync_tests.pipeline.conftest import module_environment, start_simulator, user_environment
 
 __all__ = ["module_environment"]  # a fixture the scenarios use
 
@@ -66,15 +60,7 @@ def waited(
     store = CatalogueStore(catalogue)
     store.lease.path.write_text(json.dumps(asdict(Holder.for_run("other-run"))))  # this live process
     lease_before = store.lease.path.read_text()
-    env = clean_environment(
-        DAGSTER_HOME=str(tmp_path / "dagster_home"),
-        GGUFSYNC_CONFIG_DIR=str(copy_config(tmp_path / "config")),
-        HF_ENDPOINT=sim.url,
-        HF_HOME=str(tmp_path / "hf_home"),
-        GGUFSYNC_SECURITY__ALLOWED_DOMAINS=json.dumps([CDN_HOST]),
-        GGUFSYNC_STORAGE__CATALOGUE_PATH=str(catalogue),
-        GGUFSYNC_LOG_LEVEL="INFO",
-    )
+    env = user_environment(tmp_path, sim.url, catalogue, GGUFSYNC_LOG_LEVEL="INFO")
     output = tmp_path / "output.txt"
     try:
         with output.open("w") as sink:
