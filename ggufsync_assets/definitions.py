@@ -36,4 +36,7 @@ def build_definitions(sync: SyncResource | None = None) -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `dagster dev` and `dagster definitions validate` load, when they load it (not on import)."""
+    return build_definitions()

@@ -9,10 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -32,7 +30,7 @@ from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.settings import Settings, SyncMode, load_settings
-from ggufsync_assets.settings.layers import CONFIG_DIR_VARIABLE, config_dir
+from ggufsync_assets.settings.layers import config_dir
 from ggufsync_assets.sync.modes import decide_mode
 from ggufsync_assets.sync.plan import Plan, plan_sync
 
@@ -91,7 +89,9 @@ def run_sync(
     resource: SyncResource, settings: Settings, dagster: dg.DagsterInstance, tags: dict[str, str]
 ) -> int:
     """Execute the sync job in this process and print how it went."""
-    job = _definitions(resource).resolve_job_def(SYNC_JOB)
+    from ggufsync_assets.definitions import build_definitions  # noqa: PLC0415 - loads Dagster definitions
+
+    job = build_definitions(resource).resolve_job_def(SYNC_JOB)
     result = job.execute_in_process(
         instance=dagster,
         tags=tags,
@@ -120,29 +120,6 @@ def _why(failure: dg.DagsterEvent) -> str:
 
 
 STEP_ERROR_WRAPPERS = ("DagsterExecutionStepExecutionError", "RetryRequestedFromPolicy", "RetryRequested")
-
-
-def _definitions(resource: SyncResource) -> dg.Definitions:
-    """The code location's definitions for this command's settings.
-
-    Importing ggufsync_assets.definitions also builds its module-level definitions, from
-    GGUFSYNC_CONFIG_DIR or ./config; with `--config-dir` naming another folder, that first import
-    reads the same folder, so that a sync started outside the project does not stop on a missing
-    ./config.
-    """
-    module = "ggufsync_assets.definitions"
-    borrowed = (
-        module not in sys.modules and bool(resource.config_dir) and CONFIG_DIR_VARIABLE not in os.environ
-    )
-    if borrowed:
-        os.environ[CONFIG_DIR_VARIABLE] = str(resource.config_dir)
-    try:
-        definitions = importlib.import_module(module)
-    finally:
-        if borrowed:
-            del os.environ[CONFIG_DIR_VARIABLE]
-    built: dg.Definitions = definitions.build_definitions(resource)
-    return built
 
 
 @contextlib.contextmanager
