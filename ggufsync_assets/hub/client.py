@@ -25,6 +25,7 @@ from tenacity.wait import wait_random_exponential
 
 from ggufsync_assets.hub.concurrency import AdaptiveConcurrency
 from ggufsync_assets.hub.errors import HubNotFound, HubResponseError, RetryableHubError
+from ggufsync_assets.hub.lanes import Lanes
 from ggufsync_assets.hub.pacing import RequestPacer, parse_retry_after
 from ggufsync_assets.hub.progress import HubStats, ProgressCallback, ProgressTracker
 from ggufsync_assets.hub.safety import UrlPolicy
@@ -178,13 +179,17 @@ class HubClient:
         )
         self.progress = ProgressTracker(options.progress_interval_seconds, progress, clock=clock)
         self._secrets = (options.token,) if options.token else ()
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(options.timeout_seconds, connect=min(10.0, options.timeout_seconds)),
-            limits=httpx.Limits(max_connections=options.max_concurrent_requests),
-            headers={"User-Agent": USER_AGENT},
-            follow_redirects=False,  # each hop is checked against the URL policy by us
-            trust_env=False,  # no proxy or .netrc credentials picked up from the environment
+        tls = httpx.create_ssl_context(trust_env=False)  # one for every lane: building it is slow
+        self._lanes = Lanes(
+            lambda: httpx.AsyncClient(
+                transport=transport,
+                verify=tls,
+                timeout=httpx.Timeout(options.timeout_seconds, connect=min(10.0, options.timeout_seconds)),
+                limits=httpx.Limits(max_connections=1),
+                headers={"User-Agent": USER_AGENT},
+                follow_redirects=False,  # each hop is checked against the URL policy by us
+                trust_env=False,  # no proxy or .netrc credentials picked up from the environment
+            )
         )
 
     def __repr__(self) -> str:
@@ -201,7 +206,11 @@ class HubClient:
 
     async def close(self) -> None:
         self.progress.report()
-        await self._http.aclose()
+        await self._lanes.aclose()
+
+    @property
+    def connections_opened(self) -> int:
+        return self._lanes.opened
 
     @property
     def stats(self) -> HubStats:
@@ -354,13 +363,14 @@ class HubClient:
             await self.pacer.acquire(bucket)
             started = time.monotonic()
             try:
-                response = await self._http.request(
-                    method,
-                    url,
-                    # a tuple: httpx types a list of query pairs invariantly, so list[tuple[str, str]] fails
-                    params=tuple(params) if params is not None else None,
-                    headers=request_headers,
-                )
+                with self._lanes.lane() as http:
+                    response = await http.request(
+                        method,
+                        url,
+                        # a tuple: httpx types a list of query pairs invariantly, so list[tuple[str, str]] fails
+                        params=tuple(params) if params is not None else None,
+                        headers=request_headers,
+                    )
             except httpx.TimeoutException:
                 self._record(shown, None, started, healthy=False)
                 raise RetryableHubError(f"timed out: {method} {shown}") from None

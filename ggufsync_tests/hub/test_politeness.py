@@ -115,6 +115,29 @@ def test_in_flight_requests_never_exceed_max_concurrent_requests(
     assert with_client(work, max_concurrent_requests=3, adaptive_concurrency=False) == 3
 
 
+def test_connections_opened_never_exceed_max_concurrent_requests(
+    with_client: WithClient, hub_sim: HubSimulator
+) -> None:
+    hub_sim.faults.script("slow", count=12, path_prefix="/api/models", delay=0.1)
+
+    async def work(client: HubClient) -> int:
+        await _infos(client, _repo_ids(hub_sim, 24))
+        return client.connections_opened
+
+    assert with_client(work, max_concurrent_requests=3, adaptive_concurrency=False) == 3
+
+
+def test_requests_one_after_another_share_one_connection(
+    with_client: WithClient, hub_sim: HubSimulator
+) -> None:
+    async def work(client: HubClient) -> int:
+        for repo_id in _repo_ids(hub_sim, 5):
+            await client.model_info(repo_id)
+        return client.connections_opened
+
+    assert with_client(work) == 1
+
+
 def test_adaptive_limit_halves_on_trouble_and_climbs_back_on_health() -> None:
     limiter = AdaptiveConcurrency(8, adaptive=True)
     limiter.record(healthy=False, seconds=0.1)
