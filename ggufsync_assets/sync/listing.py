@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,7 @@ from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.discovery import discover
 from ggufsync_assets.sync.records import reject_row
 from ggufsync_assets.sync.window import Window
-from ggufsync_assets.sync.writer import SyncWriter
+from ggufsync_assets.sync.writer import SyncWriter, WriteBehind
 
 log = logging.getLogger("ggufsync.sync")
 
@@ -61,36 +62,36 @@ async def list_window(
     stream = settings.performance.enable_streaming_processing
     merge = settings.sync_behavior.enable_deduplication
 
-    def flush() -> None:
-        if pending.rows:
-            frame = _models_frame(pending, now)
+    def write(batch: _Pending) -> None:
+        if batch.rows:
+            frame = _models_frame(batch, now)
             counts = writer.upsert_models(frame, run_id=run_id, now=now, merge_methods=merge)
             result.new += counts.added
             result.changed += counts.changed
             result.restored += counts.restored
             result.rows_written += frame.height
-        if pending.rejects:
-            writer.add_rejects(pl.DataFrame(pending.rejects, schema=REJECT_FRAME))
-        pending.rows.clear()
-        pending.methods.clear()
-        pending.rejects.clear()
+        if batch.rejects:
+            writer.add_rejects(pl.DataFrame(batch.rejects, schema=REJECT_FRAME))
 
-    async for page in discover(client, settings, window):
-        label = page.strategy.label
-        result.strategies[label] = result.strategies.get(label, 0) + len(page.rows)
-        for record, fixes in page.fixed:
-            result.fixed += 1
-            log.info("fixed %s: %s", record.get("id"), "; ".join(fixes))
-        for record, reason in page.rejects:
-            result.rejected += 1
-            pending.rejects.append(reject_row(record, reason, run_id=run_id, stage="listing", now=now))
-        without_files.update(page.without_gguf_files)
-        for row in page.rows:
-            seen.add(row["repo_id"])
-            _collect(pending, row, page.strategy.method.value, merge=merge)
-        if stream or (page.done and not merge):
-            flush()
-    flush()
+    with WriteBehind() as writes:
+        async for page in discover(client, settings, window):
+            label = page.strategy.label
+            result.strategies[label] = result.strategies.get(label, 0) + len(page.rows)
+            for record, fixes in page.fixed:
+                result.fixed += 1
+                log.info("fixed %s: %s", record.get("id"), "; ".join(fixes))
+            for record, reason in page.rejects:
+                result.rejected += 1
+                pending.rejects.append(reject_row(record, reason, run_id=run_id, stage="listing", now=now))
+            without_files.update(page.without_gguf_files)
+            for row in page.rows:
+                seen.add(row["repo_id"])
+                _collect(pending, row, page.strategy.method.value, merge=merge)
+            if stream or (page.done and not merge):
+                await writes.submit(functools.partial(write, pending))
+                pending = _Pending()
+        await writes.submit(functools.partial(write, pending))
+        await writes.settle()
     result.listed = len(seen)
     result.without_gguf_files = len(without_files)
     result.unchanged = result.listed - result.new - result.changed - result.restored

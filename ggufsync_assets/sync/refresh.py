@@ -7,10 +7,14 @@ as an experimental feature reads GGUF headers for facts the listing lacked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import itertools
 import logging
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -22,9 +26,11 @@ from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.files import repo_files
 from ggufsync_assets.sync.records import reject_row
 from ggufsync_assets.sync.window import Window
-from ggufsync_assets.sync.writer import SyncWriter
+from ggufsync_assets.sync.writer import SyncWriter, WriteBehind
 
 log = logging.getLogger("ggufsync.sync")
+
+_T = TypeVar("_T")
 
 HEADER_FIRST_READ = 256 * 1024
 HEADER_MAX_READ = 16 * 1024 * 1024
@@ -60,67 +66,104 @@ async def refresh_files(
         if settings.performance.enable_parallel_processing
         else 1
     )
-    gate = asyncio.Semaphore(parallel)
     verify = settings.validation.enable_file_verification
     read_headers = settings.custom_settings.enable_experimental_features
     needs_header = writer.repos_without_header_facts() if read_headers else set()
 
     async def one(repo_id: str, sha: str) -> tuple[str, str, Any]:
-        async with gate:
-            try:
-                entries = await client.list_tree(repo_id, sha)
-            except HubNotFound:
-                return repo_id, sha, None
-            except HubError as exc:
-                return repo_id, sha, exc
-            files = repo_files(repo_id, sha, entries, endpoint=client.options.endpoint, now=now)
-            facts = await _inspect(
-                client, repo_id, sha, files.files, verify=verify, header=repo_id in needs_header
-            )
-            return repo_id, sha, (files, facts)
-
-    for start in range(0, len(todo), writer.chunk_size):
-        batch = todo[start : start + writer.chunk_size]
-        outcomes = await asyncio.gather(*(one(repo_id, sha) for repo_id, sha in batch))
-        file_rows: list[dict[str, Any]] = []
-        summaries: list[dict[str, Any]] = []
-        rejects: list[dict[str, Any]] = []
-        header_facts: list[dict[str, Any]] = []
-        for repo_id, sha, outcome in outcomes:
-            if outcome is None:
-                result.gone += 1
-                continue
-            if isinstance(outcome, Exception):
-                result.rejected += 1
-                rejects.append(
-                    reject_row(
-                        {"id": repo_id, "sha": sha}, str(outcome), run_id=run_id, stage="files", now=now
-                    )
-                )
-                continue
-            files, facts = outcome
-            for problem in files.problems:
-                rejects.append(
-                    reject_row({"id": repo_id, "sha": sha}, problem, run_id=run_id, stage="files", now=now)
-                )
-                result.rejected += 1
-            file_rows += files.files
-            summaries.append(files.summary)
-            result.refreshed += 1
-            result.files += len(files.files)
-            result.verified += facts.verified
-            result.verification_failures += facts.failures
-            if facts.header:
-                result.headers_read += 1
-                header_facts.append({"repo_id": repo_id, **facts.header})
-        writer.replace_files(
-            pl.DataFrame(file_rows, schema=FILE_FRAME), pl.DataFrame(summaries, schema=SUMMARY_FRAME)
+        try:
+            entries = await client.list_tree(repo_id, sha)
+        except HubNotFound:
+            return repo_id, sha, None
+        except HubError as exc:
+            return repo_id, sha, exc
+        files = repo_files(repo_id, sha, entries, endpoint=client.options.endpoint, now=now)
+        facts = await _inspect(
+            client, repo_id, sha, files.files, verify=verify, header=repo_id in needs_header
         )
-        if header_facts:
-            writer.fill_header_facts(pl.DataFrame(header_facts, schema=HEADER_FACTS_FRAME))
-        if rejects:
-            writer.add_rejects(pl.DataFrame(rejects, schema=REJECT_FRAME))
+        return repo_id, sha, (files, facts)
+
+    chunk = _Chunk()
+    with WriteBehind() as writes:
+        async with contextlib.aclosing(_as_finished(todo, one, parallel)) as outcomes:
+            async for repo_id, sha, outcome in outcomes:
+                chunk.add(repo_id, sha, outcome, result, run_id=run_id, now=now)
+                if chunk.repos >= writer.chunk_size:
+                    await writes.submit(functools.partial(chunk.write, writer))
+                    chunk = _Chunk()
+        await writes.submit(functools.partial(chunk.write, writer))
+        await writes.settle()
     return result
+
+
+async def _as_finished(
+    todo: list[tuple[str, str]], fetch: Callable[[str, str], Awaitable[_T]], parallel: int
+) -> AsyncGenerator[_T, None]:
+    """`fetch` of every repo, in the order they finish, with at most `parallel` in flight: a slow
+    answer holds up its own slot only, never a whole chunk."""
+    waiting = iter(todo)
+    running = {asyncio.ensure_future(fetch(*repo)) for repo in itertools.islice(waiting, parallel)}
+    try:
+        while running:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            running |= {asyncio.ensure_future(fetch(*repo)) for repo in itertools.islice(waiting, len(done))}
+            for task in done:
+                yield task.result()
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+@dataclass
+class _Chunk:
+    """One transaction's worth of refreshed repos: their files, summaries, rejects, header facts."""
+
+    repos: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    header_facts: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self, repo_id: str, sha: str, outcome: Any, result: FilesResult, *, run_id: str, now: datetime
+    ) -> None:
+        self.repos += 1
+        if outcome is None:
+            result.gone += 1
+            return
+        if isinstance(outcome, Exception):
+            result.rejected += 1
+            self.rejects.append(
+                reject_row({"id": repo_id, "sha": sha}, str(outcome), run_id=run_id, stage="files", now=now)
+            )
+            return
+        files, facts = outcome
+        for problem in files.problems:
+            self.rejects.append(
+                reject_row({"id": repo_id, "sha": sha}, problem, run_id=run_id, stage="files", now=now)
+            )
+            result.rejected += 1
+        self.files += files.files
+        self.summaries.append(files.summary)
+        result.refreshed += 1
+        result.files += len(files.files)
+        result.verified += facts.verified
+        result.verification_failures += facts.failures
+        if facts.header:
+            result.headers_read += 1
+            self.header_facts.append({"repo_id": repo_id, **facts.header})
+
+    def write(self, writer: SyncWriter) -> None:
+        if self.summaries:
+            writer.replace_files(
+                pl.DataFrame(self.files, schema=FILE_FRAME),
+                pl.DataFrame(self.summaries, schema=SUMMARY_FRAME),
+            )
+        if self.header_facts:
+            writer.fill_header_facts(pl.DataFrame(self.header_facts, schema=HEADER_FACTS_FRAME))
+        if self.rejects:
+            writer.add_rejects(pl.DataFrame(self.rejects, schema=REJECT_FRAME))
 
 
 @dataclass

@@ -5,8 +5,11 @@ The DuckDB store (catalogue/store.py) provides it; the steps never see DuckDB it
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, Self
 
 import polars as pl
 
@@ -37,3 +40,34 @@ class SyncWriter(Protocol):
     ) -> pl.DataFrame: ...
 
     def set_completeness(self, scores: pl.DataFrame) -> None: ...
+
+
+class WriteBehind:
+    """A step's catalogue writes, one at a time and in order, on a worker thread: the next chunk's
+    Hub requests go out while DuckDB writes the last chunk (it releases the GIL while it works),
+    so the Hub's latency and the catalogue's writes overlap instead of adding up.
+
+    A failed write fails the step at the next `submit` or at `settle`. Leaving the block waits for
+    a write still running, so the connection is never closed under it, whatever stops the step.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue-write")
+        self._last: asyncio.Future[None] | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+
+    async def submit(self, write: Callable[[], None]) -> None:
+        """Start `write` once the previous write has finished."""
+        await self.settle()
+        self._last = asyncio.get_running_loop().run_in_executor(self._pool, write)
+
+    async def settle(self) -> None:
+        """Wait for the last write; raise what it raised."""
+        last, self._last = self._last, None
+        if last is not None:
+            await last
