@@ -85,7 +85,7 @@ async def refresh_files(
 
     chunk = _Chunk()
     with WriteBehind() as writes:
-        async with contextlib.aclosing(_as_finished(todo, one, parallel)) as outcomes:
+        async with contextlib.aclosing(as_finished(todo, one, parallel)) as outcomes:
             async for repo_id, sha, outcome in outcomes:
                 chunk.add(repo_id, sha, outcome, result, run_id=run_id, now=now)
                 if chunk.repos >= writer.chunk_size:
@@ -96,7 +96,7 @@ async def refresh_files(
     return result
 
 
-async def _as_finished(
+async def as_finished(
     todo: list[tuple[str, str]], fetch: Callable[[str, str], Awaitable[_T]], parallel: int
 ) -> AsyncGenerator[_T, None]:
     """`fetch` of every repo, in the order they finish, with at most `parallel` in flight: a slow

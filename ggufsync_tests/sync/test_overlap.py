@@ -1,0 +1,103 @@
+"""The files and listing steps overlap Hub requests with catalogue writes, without losing order or errors."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from ggufsync_assets.sync.refresh import as_finished
+from ggufsync_assets.sync.writer import WriteBehind
+
+
+def test_writes_run_one_at_a_time_in_the_order_submitted() -> None:
+    done: list[int] = []
+    running = threading.Semaphore(1)
+
+    def write(n: int) -> None:
+        assert running.acquire(blocking=False), "two writes ran at once"
+        time.sleep(0.01)
+        done.append(n)
+        running.release()
+
+    async def main() -> None:
+        with WriteBehind() as writes:
+            for n in range(5):
+                await writes.submit(lambda n=n: write(n))
+            await writes.settle()
+
+    asyncio.run(main())
+    assert done == [0, 1, 2, 3, 4]
+
+
+def test_a_failed_write_fails_the_next_submit() -> None:
+    def broken() -> None:
+        raise OSError("disk full")
+
+    async def main() -> None:
+        with WriteBehind() as writes:
+            await writes.submit(broken)
+            await writes.submit(lambda: None)
+
+    with pytest.raises(OSError, match="disk full"):
+        asyncio.run(main())
+
+
+def test_leaving_the_block_waits_for_the_running_write() -> None:
+    finished = threading.Event()
+
+    def slow() -> None:
+        time.sleep(0.2)
+        finished.set()
+
+    async def main() -> None:
+        with WriteBehind() as writes:
+            await writes.submit(slow)
+            raise RuntimeError("the step failed")
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(main())
+    assert finished.is_set()
+
+
+def test_fetches_come_back_as_they_finish_with_a_bounded_number_in_flight() -> None:
+    in_flight, peak = 0, 0
+
+    async def fetch(repo_id: str, delay: str) -> str:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(float(delay))
+        in_flight -= 1
+        return repo_id
+
+    async def main() -> list[str]:
+        todo = [("slow", "0.3"), ("a", "0"), ("b", "0.01"), ("c", "0"), ("d", "0.02")]
+        return [repo async for repo in as_finished(todo, fetch, 2)]
+
+    finished = asyncio.run(main())
+    assert finished[-1] == "slow"
+    assert sorted(finished) == ["a", "b", "c", "d", "slow"]
+    assert peak == 2
+
+
+def test_fetches_still_running_are_cancelled_when_the_step_stops() -> None:
+    cancelled = 0
+
+    async def fetch(repo_id: str, _: str) -> str:
+        nonlocal cancelled
+        try:
+            await asyncio.sleep(0 if repo_id == "first" else 10)
+        except asyncio.CancelledError:
+            cancelled += 1
+            raise
+        return repo_id
+
+    async def main() -> None:
+        todo = [("first", ""), ("x", ""), ("y", "")]
+        fetched = as_finished(todo, fetch, 3)
+        assert await anext(fetched) == "first"
+        await fetched.aclose()
+
+    asyncio.run(main())
+    assert cancelled == 2
