@@ -11,6 +11,7 @@ Measures, against simulators on loopback (no quota, and for the comparison 20 ms
   (its listing pages plus one tree call per repo it catalogued);
 - incr_s, incr_requests: `ggufsync sync --mode incremental` after 1 % of the repos changed;
 - help_s, query_s: `ggufsync --help` and `ggufsync query` (medians of three);
+- rss_ratio: the peak memory of a full sync of ten times as many repos over that of the full sync;
 - naive_full_ratio, naive_daily_ratio: what most people write (huggingface_hub's `list_models`,
   then `model_info(files_metadata=True)` per repo, serially) over our full and our daily sync, with
   every answer 20 ms late; both of ours include process start-up.
@@ -179,6 +180,13 @@ def measure(repos: int, folder: Path) -> dict[str, Any]:
             "naive_full_ratio": figures["naive_s"] / ours_full,
             "naive_daily_ratio": figures["naive_s"] / ours_daily,
         }
+    large = full_sync(10 * repos, folder / "large")
+    figures |= {
+        "large_repos": 10 * repos,
+        "large_s": large.seconds,
+        "large_peak_rss_mb": large.peak_rss_mb,
+        "rss_ratio": large.peak_rss_mb / figures["peak_rss_mb"],
+    }
     figures["bench_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 
@@ -195,6 +203,7 @@ BENCH_KEYS = (
     "incr_s",
     "incr_requests",
     "peak_rss_mb",
+    "rss_ratio",
     "help_s",
     "query_s",
     "naive_full_ratio",
@@ -206,15 +215,18 @@ def shown(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
+def full_sync(repos: int, folder: Path) -> Process:
+    """`ggufsync sync --mode full` of a simulated Hub of `repos` repos, on a new home."""
+    folder.mkdir()
+    with simulator(repos) as sim:
+        return run([str(GGUFSYNC), "sync", "--mode", "full"], environment(sim, folder), folder)
+
+
 def memory(repos: int, folder: Path) -> dict[str, Any]:
     """Peak memory of a full `ggufsync sync` at `repos` and at ten times as many."""
     figures: dict[str, Any] = {"repos": repos}
     for size, name in ((repos, "small"), (10 * repos, "large")):
-        (folder / name).mkdir()
-        with simulator(size) as sim:
-            sync = run(
-                [str(GGUFSYNC), "sync", "--mode", "full"], environment(sim, folder / name), folder / name
-            )
+        sync = full_sync(size, folder / name)
         figures |= {f"{name}_repos": size, f"{name}_s": sync.seconds, f"{name}_peak_rss_mb": sync.peak_rss_mb}
     figures["rss_ratio"] = figures["large_peak_rss_mb"] / figures["small_peak_rss_mb"]
     return figures
