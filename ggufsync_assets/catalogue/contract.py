@@ -103,6 +103,7 @@ MODELS = Table(
         Column("license", "VARCHAR", pl.String, Source.LISTING),
         Column("base_models", "VARCHAR[]", pl.List(pl.String), Source.LISTING),
         Column("tags", "VARCHAR[]", pl.List(pl.String), Source.LISTING),
+        Column("has_card", "BOOLEAN", pl.Boolean, Source.LISTING),
         Column(
             "architecture", "VARCHAR", pl.String, Source.LISTING, listing=lambda r: r.summary.architecture
         ),
@@ -115,7 +116,10 @@ MODELS = Table(
         Column("total_gguf_bytes", "BIGINT", pl.Int64, Source.FILES),
         Column("has_mmproj", "BOOLEAN", pl.Boolean, Source.FILES),
         Column("discovery_methods", "VARCHAR[]", pl.List(pl.String), Source.STAMP),
+        Column("listing_fixes", "VARCHAR[]", pl.List(pl.String), Source.STAMP),
         Column("completeness_score", "DOUBLE", pl.Float64, Source.SCORE),
+        Column("completeness_gaps", "VARCHAR[]", pl.List(pl.String), Source.SCORE),
+        Column("card_score", "DOUBLE", pl.Float64, Source.SCORE),
         Column("files_sha", "VARCHAR", pl.String, Source.FILES),
         Column("first_seen_at", "TIMESTAMPTZ", UTC_TIME, Source.INSERT, required=True),
         Column("last_seen_at", "TIMESTAMPTZ", UTC_TIME, Source.STAMP, required=True),
@@ -202,6 +206,8 @@ SUMMARY_FRAME = MODELS.frame_schema(Source.KEY, Source.FILES)
 """One row per refreshed repo: what its file tree says about the repo."""
 HEADER_FACTS_FRAME = {n: MODELS.column(n).dtype for n in ("repo_id", "architecture", "context_length")}
 """Facts read from GGUF headers; they fill what the listing left empty."""
+SCORE_FRAME = MODELS.frame_schema(Source.KEY, Source.SCORE)
+"""One row per scored repo: its completeness score, what lowered it, and its card score."""
 FILE_FRAME = MODEL_FILES.frame_schema()
 REJECT_FRAME = REJECTED_RECORDS.frame_schema()
 

@@ -302,24 +302,27 @@ class CatalogueWriter:
             )
 
     def completeness_facts(
-        self, since: datetime | None, until: datetime | None, model_facts: tuple[str, ...]
+        self, since: datetime | None, until: datetime | None, card_facts: tuple[str, ...]
     ) -> pl.DataFrame:
-        """Per present repo in the window: its file counts, and whether each of `model_facts`
-        (models columns) holds a value."""
-        present = ", ".join(f"{_has_value(name)} AS {name}" for name in model_facts)
+        """Per present repo in the window, what the completeness score weighs (sync/completeness.py):
+        its tree (current, stale or missing), file and size counts, unreadable headers, listing
+        fixes; and whether each of `card_facts` (models columns) holds a value."""
+        present = ", ".join(f"{_has_value(name)} AS {name}" for name in card_facts)
         frame: pl.DataFrame = self.con.sql(
             f"""
             SELECT m.repo_id,
+                   CASE WHEN m.gguf_file_count IS NULL THEN 'missing'
+                        WHEN m.files_sha IS DISTINCT FROM m.sha THEN 'stale'
+                        ELSE 'current' END AS tree,
                    coalesce(f.files, 0) AS files,
-                   coalesce(f.sized, 0) = coalesce(f.files, 0) AS file_sizes,
-                   coalesce(f.known_quant, 0) = coalesce(f.weights, 0) AND coalesce(f.weights, 0) > 0
-                       AS quantization,
+                   coalesce(f.sized, 0) AS sized,
+                   coalesce(f.unreadable_headers, 0) AS unreadable_headers,
+                   coalesce(len(m.listing_fixes), 0) AS fixes,
                    {present}
             FROM models m
             LEFT JOIN (
-                SELECT repo_id, count(*) AS files, count(*) FILTER (WHERE size_bytes > 0) AS sized,
-                       count(*) FILTER (WHERE NOT is_mmproj) AS weights,
-                       count(*) FILTER (WHERE NOT is_mmproj AND quantization IS NOT NULL) AS known_quant
+                SELECT repo_id, count(*) AS files, count(size_bytes) AS sized,
+                       count(*) FILTER (WHERE NOT header_ok) AS unreadable_headers
                 FROM model_files GROUP BY repo_id
             ) f USING (repo_id)
             WHERE m.removed_at IS NULL
@@ -330,11 +333,12 @@ class CatalogueWriter:
         return frame
 
     def set_completeness(self, scores: pl.DataFrame) -> None:
+        """Store each repo's SCORE columns (contract.SCORE_FRAME)."""
+        updates = ", ".join(f"{name} = s.{name}" for name in MODELS.names(Source.SCORE))
         for chunk in scores.iter_slices(self.chunk_size):
             with self._with_frame("incoming_scores", chunk), self.transaction() as con:
                 con.execute(
-                    "UPDATE models SET completeness_score = s.completeness_score "
-                    "FROM incoming_scores s WHERE models.repo_id = s.repo_id"
+                    f"UPDATE models SET {updates} FROM incoming_scores s WHERE models.repo_id = s.repo_id"  # noqa: S608
                 )
 
     def mark_removed(self, *, seen_since: datetime, run_id: str, now: datetime) -> int:
@@ -500,9 +504,11 @@ def _connect_when_free(path: Path, *, read_only: bool = False) -> duckdb.DuckDBP
 
 
 def _has_value(column: str) -> str:
-    """SQL true when a models column holds a value (a list column: a non-empty one)."""
+    """SQL true when a models column holds a value (a list column: a non-empty one; a flag: true)."""
     kind = MODELS.column(column).sql
-    return f"coalesce(len(m.{column}), 0) > 0" if kind.endswith("[]") else f"m.{column} IS NOT NULL"
+    if kind.endswith("[]"):
+        return f"coalesce(len(m.{column}), 0) > 0"
+    return f"coalesce(m.{column}, false)" if kind == "BOOLEAN" else f"m.{column} IS NOT NULL"
 
 
 def prepare_schema(con: duckdb.DuckDBPyConnection) -> None:

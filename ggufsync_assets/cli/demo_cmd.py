@@ -26,6 +26,12 @@ from ggufsync_assets.settings.layers import config_dir
 EXAMPLES = {
     "Most common quantizations": "SELECT quantization, repos, files FROM quantization_summary LIMIT 5",
     "Architectures": "SELECT architecture, repos, max_context_length FROM architecture_summary LIMIT 5",
+    "Scores: completeness (what the catalogue holds of the Hub's offer), card (what uploaders tell)": (
+        "SELECT score, round(min(value), 2) AS min, round(quantile_cont(value, 0.1), 2) AS p10, "
+        "round(median(value), 2) AS median, round(avg(value), 3) AS mean "
+        "FROM (UNPIVOT (SELECT completeness_score, card_score FROM current_models) "
+        "ON completeness_score, card_score INTO NAME score VALUE value) GROUP BY score ORDER BY score"
+    ),
     "Best file per repo under 8 GB": (
         "SELECT repo_id, quantization, round(total_bytes / 1e9, 2) AS gb FROM best_file_under(8e9) LIMIT 5"
     ),

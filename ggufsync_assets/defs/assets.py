@@ -168,7 +168,8 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     def gguf_model_completeness(
         context: dg.AssetExecutionContext, sync: SyncResource
     ) -> dg.MaterializeResult[None]:
-        """Score how complete each repo's entry is (0..1); the completeness check enforces the minimum."""
+        """Score each repo: completeness (what of the Hub's offer the catalogue holds; the completeness
+        check gates on it) and card score (what the uploader tells)."""
         started, (first, last) = time.monotonic(), _range(context)
         minimum = sync.settings.validation.min_completeness_score
         with writing(context, sync, "completeness") as writer:
@@ -181,6 +182,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "mean_completeness": result.mean,
                 "min_completeness": result.minimum,
                 "below_min_completeness_score": result.below_threshold,
+                "mean_card_score": result.mean_card_score,
                 **performance(sync.settings, started),
             },
         )

@@ -33,7 +33,8 @@ def build_alert_sensors(settings: Settings) -> list[dg.SensorDefinition]:
         message = context.failure_event.message or "the run failed"
         if failed_checks:
             names = ", ".join(c.check_name for c in failed_checks)
-            notifier.send(Alert(AlertKind.CRITICAL, f"blocking check failed: {names}", message, run.run_id))
+            why = "\n".join(f"{c.check_name}: {c.description or 'failed'}" for c in failed_checks)
+            notifier.send(Alert(AlertKind.CRITICAL, f"blocking check failed: {names}", why, run.run_id))
         notifier.send(Alert(AlertKind.FAILURE, f"sync run {run.run_id[:8]} failed", message, run.run_id))
 
     return [sync_failure_alert]

@@ -121,6 +121,7 @@ class Validation(Section):
     enable_schema_validation: bool = True
     enable_file_verification: bool = False
     min_completeness_score: float = Field(0.9, ge=0, le=1)
+    max_share_below_minimum: float = Field(0.05, ge=0, le=1)
     enable_automatic_fixes: bool = False
 
 

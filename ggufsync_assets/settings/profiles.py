@@ -40,6 +40,7 @@ PROFILES: dict[Environment, dict[str, Any]] = {
             "enable_schema_validation": True,
             "enable_file_verification": True,
             "min_completeness_score": 0.92,
+            "max_share_below_minimum": 0.02,
         },
     },
     Environment.PRODUCTION: {
@@ -56,7 +57,11 @@ PROFILES: dict[Environment, dict[str, Any]] = {
             "incremental_window_hours": 48,
             "full_sync_threshold_hours": 168,
         },
-        "validation": {"min_completeness_score": 0.95, "enable_file_verification": True},
+        "validation": {
+            "min_completeness_score": 0.95,
+            "max_share_below_minimum": 0.01,
+            "enable_file_verification": True,
+        },
         "error_handling": {
             "preserve_data_on_failure": True,
             "enable_notifications": True,

@@ -90,6 +90,6 @@ async def discover(client: HubClient, settings: Settings, window: Window) -> Asy
                 elif not outcome.has_gguf_files:
                     page.without_gguf_files.append(outcome.row["repo_id"])
                 else:
-                    page.rows.append(outcome.row)
+                    page.rows.append({**outcome.row, "listing_fixes": outcome.fixes})
             yield page
         yield Page(strategy, done=True)

@@ -130,6 +130,11 @@ class ListingRecord(HubModel):
         return next((t.removeprefix("license:") for t in self.tags if t.startswith("license:")), None)
 
     @property
+    def has_card(self) -> bool:
+        """A model card: its metadata came with the listing, or a README is among the files."""
+        return bool(self.card_data) or any(s.rfilename.lower() == "readme.md" for s in self.siblings)
+
+    @property
     def base_models(self) -> list[str]:
         """cardData's base_model (a string or a list), else the `base_model:` tags."""
         value = (self.card_data or {}).get("base_model")

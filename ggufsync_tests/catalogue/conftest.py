@@ -38,10 +38,12 @@ def model(repo_id: str, *, seen: datetime = SYNC_1, **overrides: Any) -> dict[st
         "license": "apache-2.0",
         "base_models": ["Qwen/Qwen2.5-7B-Instruct"],
         "tags": ["gguf"],
+        "has_card": True,
         "architecture": "qwen2",
         "parameter_count": 7_615_616_512,
         "context_length": 32_768,
         "discovery_methods": ["tag"],
+        "listing_fixes": [],
         "last_seen_at": seen,
         "last_synced_at": seen,
     }
@@ -93,7 +95,7 @@ def summary_of(repo_id: str, file_rows: list[dict[str, Any]], files_sha: str = S
         "files_sha": files_sha,
         "quantizations": sorted({f["quantization"] for f in weights if f["quantization"]}),
         "gguf_file_count": len(file_rows),
-        "total_gguf_bytes": sum(f["size_bytes"] for f in file_rows),
+        "total_gguf_bytes": sum(f["size_bytes"] or 0 for f in file_rows),
         "has_mmproj": len(weights) < len(file_rows),
     }
 

@@ -45,6 +45,11 @@ def test_min_completeness_score_lies_between_zero_and_one(value: float) -> None:
     assert _accepts(validation={"min_completeness_score": value}) == (0 <= value <= 1)
 
 
+@given(st.floats(allow_nan=False, min_value=-5, max_value=5))
+def test_max_share_below_minimum_lies_between_zero_and_one(value: float) -> None:
+    assert _accepts(validation={"max_share_below_minimum": value}) == (0 <= value <= 1)
+
+
 @given(st.integers(min_value=1, max_value=500), st.integers(min_value=1, max_value=500))
 def test_full_sync_threshold_is_at_least_the_incremental_window(window: int, threshold: int) -> None:
     sync = {"incremental_window_hours": window, "full_sync_threshold_hours": threshold}

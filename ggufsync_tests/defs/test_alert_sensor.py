@@ -19,6 +19,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from ggufsync_assets.catalogue.contract import SCORE_FRAME
 from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import all_keys, range_tags
@@ -86,7 +87,15 @@ def seed_incomplete_repo(catalogue_path: Path) -> None:
             models(model("someone/half-known-GGUF")), run_id="earlier", now=datetime.now(UTC)
         )
         writer.set_completeness(
-            pl.DataFrame({"repo_id": ["someone/half-known-GGUF"], "completeness_score": [0.2]})
+            pl.DataFrame(
+                {
+                    "repo_id": ["someone/half-known-GGUF"],
+                    "completeness_score": [0.2],
+                    "completeness_gaps": [["no file tree"]],
+                    "card_score": [1.0],
+                },
+                schema=SCORE_FRAME,
+            )
         )
 
 
@@ -127,6 +136,7 @@ def test_a_failed_blocking_check_also_sends_a_critical_alert(
     critical, failure = alerts(receiver)
     assert critical["kind"] == "critical"
     assert critical["title"] == "blocking check failed: completeness_meets_minimum"
+    assert "someone/half-known-GGUF 0.20 (no file tree)" in critical["details"]
     assert critical["run_id"] == result.run_id
     assert failure["kind"] == "failure"
     assert failure["run_id"] == result.run_id

@@ -277,23 +277,45 @@ def test_file_verification_does_not_fail_a_gated_file_it_may_not_read(
 # ----- completeness -----------------------------------------------------------------------------
 
 
-def test_score_completeness_summarises_the_scores_it_writes(sync: Sync) -> None:
+def _break_tree(sim: HubSimulator) -> str:
+    """A repo whose file tree fails to fetch on every attempt; its id."""
+    repo_id = sorted(gguf_repos(sim))[0]
+    sim.faults.script("error", count=100, status=500, path_prefix=f"/api/models/{repo_id}/tree")
+    return repo_id
+
+
+def test_score_completeness_summarises_the_scores_it_writes(sync: Sync, sim: HubSimulator) -> None:
+    _break_tree(sim)
     sync.list()
     sync.refresh()
 
     result = sync.score(threshold=0.9)
 
-    [(count, mean, minimum, below, unscored)] = sync.rows(
+    [(count, mean, minimum, below, unscored, mean_card)] = sync.rows(
         "SELECT count(*), avg(completeness_score), min(completeness_score), "
         "count(*) FILTER (WHERE completeness_score < 0.9), "
-        "count(*) FILTER (WHERE completeness_score IS NULL) FROM current_models"
+        "count(*) FILTER (WHERE completeness_score IS NULL), avg(card_score) FROM current_models"
     )
     assert unscored == 0
     assert result.scored == count
     assert result.mean == pytest.approx(mean)
     assert result.minimum == pytest.approx(minimum)
-    assert result.below_threshold == below
-    assert 0 < below < count  # the simulator plants repos without a card, summary or license
+    assert result.below_threshold == below == 1
+    assert result.mean_card_score == pytest.approx(mean_card)
+
+
+def test_a_tree_that_fails_to_fetch_is_a_completeness_gap_of_its_repo_only(
+    sync: Sync, sim: HubSimulator
+) -> None:
+    broken = _break_tree(sim)
+    sync.list()
+    sync.refresh()
+    sync.score()
+
+    gaps = dict(
+        sync.rows("SELECT repo_id, completeness_gaps FROM current_models WHERE len(completeness_gaps) > 0")
+    )
+    assert gaps == {broken: ["no file tree"]}
 
 
 def test_score_completeness_scores_only_its_window(sync: Sync, sim: HubSimulator) -> None:
