@@ -8,17 +8,20 @@ separate CDN host, Hub-style rate limits and injectable faults.
         api = HfApi(endpoint=sim.url)
         models = list(api.list_models(filter="gguf", expand=["gguf", "sha", "siblings"]))
         sim.faults.script("error", count=2, status=503, path_prefix="/api/models")
-        sim.edit(models[0].id)           # new sha and lastModified, files changed
-        truth = sim.state.repos()         # what a full sync should have found
-        served = sim.requests             # what was asked, what was answered
+        sim.edit(models[0].id)             # new sha and lastModified, files changed
+        truth = sim.state.repos()           # what a full sync should have found
+        served = sim.requests               # what was asked, what was answered
 
 Routes: `GET /api/models`, `GET /api/models/{repo}[/revision/{rev}]`,
 `GET /api/models/{repo}/tree/{rev}[/{path}]`, `GET|HEAD /{repo}/resolve/{rev}/{path}` on the API
 host, and `GET|HEAD /lfs/{sha256}` on the CDN host.
 
-Inside: `generator` draws `repos` and their `files` from `families` and `publishers`; `hub_state` holds
-them and applies mutations; `query` and `payloads` shape the answers, `app` routes requests and
-`server` serves them over HTTP.
+`realism=Realism(...)` sets how many repos lack a license, a card, readable file names, ...
+(docs/simulator.md explains the realistic defaults; `Realism.tidy()` leaves only the planted edge cases).
+
+Inside: `generator` draws `repos` and their `files` from `families` and `publishers`, messy at the
+`realism` shares; `hub_state` holds them and applies mutations; `query` and `payloads` shape the
+answers, `app` routes requests and `server` serves them over HTTP.
 """
 
 from ggufsync_assets.hubsim.faults import Fault, FaultInjector, FaultKind
@@ -26,6 +29,7 @@ from ggufsync_assets.hubsim.files import HubFile, gguf_file, lfs_file, small_fil
 from ggufsync_assets.hubsim.gguf_files import GGUFSpec, build_header, tensor_data_length
 from ggufsync_assets.hubsim.hub_state import HubState
 from ggufsync_assets.hubsim.ratelimit import RateLimiter, RateLimitPolicy
+from ggufsync_assets.hubsim.realism import Realism
 from ggufsync_assets.hubsim.repos import Repo, hub_timestamp
 from ggufsync_assets.hubsim.requestlog import RequestRecord
 from ggufsync_assets.hubsim.server import HubSimulator, require_loopback
@@ -40,6 +44,7 @@ __all__ = [
     "HubState",
     "RateLimitPolicy",
     "RateLimiter",
+    "Realism",
     "Repo",
     "RequestRecord",
     "build_header",

@@ -2,13 +2,16 @@
 
 The same `(seed, now)` always gives the same repos: each repo draws from its own stream, seeded by the
 generator seed and the repo's index, so repos are independent of one another and of how many are built.
-A few of them are pinned to edge cases (gated, split, untagged, no card, ...) so that even a small hub
-exercises every path of a sync.
+How many repos lack a license, a card, readable file names, ... is set by `Realism`, drawn from a
+stream of their own, so changing those shares leaves authors, models and dates as they were. A few
+repos are pinned to edge cases (gated, split, untagged, no card, ...) so that even a small hub exercises
+every path of a sync.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import json
 import math
@@ -30,9 +33,11 @@ from ggufsync_assets.hubsim.publishers import (
     SYLLABLES,
     TAIL_STYLES,
     THEBLOKE_LAST_UPLOAD,
+    OddNaming,
     Recipe,
     Style,
 )
+from ggufsync_assets.hubsim.realism import Realism
 from ggufsync_assets.hubsim.repos import Gated, Repo, hub_timestamp, to_millis
 
 WINDOW_START = datetime(2023, 8, 1, tzinfo=UTC)
@@ -102,6 +107,10 @@ Case = Literal[
     "split-folder",
     "vision",
     "imatrix-repo",
+    "no-license",
+    "no-base-model",
+    "no-pipeline-tag",
+    "odd-names",
 ]
 """Edge cases a sync must cope with; `RepoGenerator.forced_cases` plants one of each."""
 Forced = tuple[Case, str | None, str | None]
@@ -122,7 +131,51 @@ _FORCED: tuple[Forced, ...] = (
     ("license-tag-only", None, None),
     ("license-card-only", None, None),
     ("old", None, "meta-llama/Llama-2-7b-chat-hf"),
+    ("no-license", None, None),
+    ("no-base-model", None, None),
+    ("no-pipeline-tag", None, None),
+    ("odd-names", None, None),
 )
+
+_License = Literal["card-and-tag", "none", "card-only", "tag-only"]
+"""Where a repo states its license: the card, its `license:` tag, both or neither."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Quirks:
+    """What a repo lacks or gets oddly (`no_summary` only tells on a tagged repo with GGUF files)."""
+
+    no_card: bool = False
+    license: _License = "card-and-tag"
+    no_base_model: bool = False
+    base_model_list: bool = False
+    no_pipeline_tag: bool = False
+    untagged: bool = False
+    no_gguf_files: bool = False
+    no_summary: bool = False
+    odd_naming: OddNaming | None = None
+
+
+_FORCED_QUIRKS: dict[Case, _Quirks] = {
+    "no-card": _Quirks(no_card=True, license="none", no_base_model=True),
+    "no-summary": _Quirks(no_summary=True),
+    "no-gguf-files": _Quirks(no_gguf_files=True),
+    "untagged": _Quirks(untagged=True),
+    "base-model-list": _Quirks(base_model_list=True),
+    "license-tag-only": _Quirks(license="tag-only"),
+    "license-card-only": _Quirks(license="card-only"),
+    "no-license": _Quirks(license="none"),
+    "no-base-model": _Quirks(no_base_model=True),
+    "no-pipeline-tag": _Quirks(no_pipeline_tag=True),
+    "odd-names": _Quirks(odd_naming="model"),
+}
+_ODD_NAMINGS: tuple[OddNaming, ...] = ("model", "bare", "squashed")
+
+
+def _beyond(share: float, implied: float) -> float:
+    """The chance to draw among repos not already counted in `implied`, so that `share` of all
+    repos end up with the quirk."""
+    return 0.0 if implied >= 1.0 else (share - implied) / (1.0 - implied)
 
 
 def _midnight(day: date) -> datetime:
@@ -162,9 +215,10 @@ class Popularity(TypedDict):
 class RepoGenerator:
     """Draws repos; each repo's randomness comes from its own seeded stream, so repos are independent."""
 
-    def __init__(self, seed: int, now: datetime, expected: int) -> None:
+    def __init__(self, seed: int, now: datetime, expected: int, realism: Realism | None = None) -> None:
         self.seed = seed
         self.now = now
+        self.realism = realism or Realism()
         self.families = [f for f in FAMILIES if _midnight(f.released) < now] or list(FAMILIES)
         self.tail_size = max(40, expected // 3)
         weights = [1 / (rank + 1) ** 1.07 for rank in range(self.tail_size)]
@@ -225,12 +279,13 @@ class RepoGenerator:
         """Repo number `index`; `forced` pins an edge case (and maybe its author and base model)."""
         rng = random.Random(f"{self.seed}:repo:{index}")  # noqa: S311 - reproducible, not secret
         case, author_wanted, family_wanted = forced or (None, None, None)
-        draft = self._draft(rng, case, author_wanted, family_wanted)
+        quirks = self._quirks(index, case)
+        draft = self._draft(rng, case, author_wanted, family_wanted, quirks.odd_naming)
         if at is not None:
             draft.created = draft.modified = to_millis(at)
-        files = self._files(rng, draft, case)
-        card, tags, summary = self._metadata(rng, draft, case, any(f.gguf for f in files))
-        if card is not None or rng.random() < 0.5:
+        files = self._files(rng, draft, case, quirks)
+        card, tags, summary = self._metadata(draft, quirks, any(f.gguf for f in files))
+        if card is not None:
             files.append(_readme(draft.repo_id, card, draft.upstream, files))
         files.append(small_file(".gitattributes", _GITATTRIBUTES))
         if rng.random() < 0.04:
@@ -248,7 +303,7 @@ class RepoGenerator:
             files=tuple(sorted(files, key=lambda f: f.path)),
             tags=tuple(tags),
             gated=_gated(rng, draft.family, case),
-            pipeline_tag=draft.family.pipeline_tag,
+            pipeline_tag=None if quirks.no_pipeline_tag else draft.family.pipeline_tag,
             library_name="gguf" if "gguf" in tags else None,
             card_data=card,
             gguf=summary,
@@ -256,8 +311,51 @@ class RepoGenerator:
             **self._popularity(rng, draft),
         )
 
+    def _quirks(self, index: int, case: Case | None) -> _Quirks:
+        """What repo number `index` lacks: pinned by its edge case, else drawn at the `Realism` shares
+        from a stream of its own. Every draw is made whatever its outcome, so changing one share
+        changes no other quirk."""
+        if case is not None:
+            return _FORCED_QUIRKS.get(case, _Quirks())
+        shares = self.realism
+        rng = random.Random(f"{self.seed}:quirks:{index}")  # noqa: S311 - reproducible
+        card_draw, license_draw, place_draw, base_draw, list_draw, pipeline_draw = (
+            rng.random() for _ in range(6)
+        )
+        untagged_draw, files_draw, summary_draw, odd_draw, naming_draw = (rng.random() for _ in range(5))
+        no_card = card_draw < shares.no_card
+        license: _License = (
+            "none"
+            if no_card or license_draw < _beyond(shares.no_license, shares.no_card)
+            else "card-only"
+            if place_draw < shares.license_card_only
+            else "tag-only"
+            if place_draw < shares.license_card_only + shares.license_tag_only
+            else "card-and-tag"
+        )
+        no_base_model = no_card or base_draw < _beyond(shares.no_base_model, shares.no_card)
+        no_gguf_files = files_draw < shares.no_gguf_files
+        return _Quirks(
+            no_card=no_card,
+            license=license,
+            no_base_model=no_base_model,
+            base_model_list=not no_base_model and list_draw < shares.base_model_list,
+            no_pipeline_tag=pipeline_draw < shares.no_pipeline_tag,
+            untagged=untagged_draw < shares.untagged,
+            no_gguf_files=no_gguf_files,
+            no_summary=summary_draw < shares.no_gguf_summary,
+            odd_naming=_ODD_NAMINGS[int(naming_draw * len(_ODD_NAMINGS))]
+            if not no_gguf_files and odd_draw < shares.odd_file_names
+            else None,
+        )
+
     def _draft(
-        self, rng: random.Random, case: Case | None, author_wanted: str | None, family_wanted: str | None
+        self,
+        rng: random.Random,
+        case: Case | None,
+        author_wanted: str | None,
+        family_wanted: str | None,
+        odd_naming: OddNaming | None,
     ) -> _Draft:
         """Who publishes what: author, base model, dates, names and the quantizations carried."""
         author, style, suffix = self._author(rng)
@@ -279,6 +377,8 @@ class RepoGenerator:
         required = {"split-llama": "Q8_0", "split-dashes": "Q8_0", "split-folder": "UD-Q4_K_XL"}
         if case in required:
             quants = sorted({*quants, required[case]}, key=style.menu.index)
+        if odd_naming is not None:
+            style, quants = _renamed(style, quants, odd_naming)
         suffix = suffix.replace("{quant}", quants[0])
         if case == "untagged" and "GGUF" not in suffix.upper():
             suffix = "-GGUF"
@@ -290,19 +390,19 @@ class RepoGenerator:
         self.taken.add(repo_id.lower())
         return _Draft(repo_id, author, style, family, upstream, stem, quants, created, modified)
 
-    def _files(self, rng: random.Random, draft: _Draft, case: Case | None) -> list[HubFile]:
-        """The LFS files: quantizations (split when too big), projectors, imatrix."""
+    def _files(self, rng: random.Random, draft: _Draft, case: Case | None, quirks: _Quirks) -> list[HubFile]:
+        """The LFS files: quantizations (split when too big), projectors, imatrix. Draws from `rng`
+        whatever the quirks, so that they change nothing else about the repo."""
         recipe = Recipe(draft.family, draft.stem, draft.style, draft.author)
         key = f"{self.seed}:{draft.repo_id}"
         files: list[HubFile] = []
-        if case != "no-gguf-files" and not (case is None and rng.random() < 0.015):
+        projector = (
+            draft.family.vision_parameters and draft.style.mmproj and (rng.random() < 0.8 or case == "vision")
+        )
+        if not quirks.no_gguf_files:
             for quant in draft.quants:
                 files.extend(_quant_files(recipe, quant, key))
-            if (
-                draft.family.vision_parameters
-                and draft.style.mmproj
-                and (rng.random() < 0.8 or case == "vision")
-            ):
+            if projector:
                 files.extend(_projector_files(recipe, key))
         if draft.style.imatrix:
             family = draft.family
@@ -311,41 +411,32 @@ class RepoGenerator:
         return files
 
     def _metadata(
-        self, rng: random.Random, draft: _Draft, case: Case | None, has_gguf: bool
+        self, draft: _Draft, quirks: _Quirks, has_gguf: bool
     ) -> tuple[dict[str, Any] | None, list[str], dict[str, Any] | None]:
         """Model card metadata, tags (mostly derived from the card, like the Hub does) and the
         Hub's `gguf` summary."""
         family, upstream = draft.family, draft.upstream
-        card_mode = case if case in ("no-card", "license-tag-only", "license-card-only") else None
-        if case is None:
-            draw = rng.random()
-            card_mode = (
-                "no-card"
-                if draw < 0.05
-                else "license-card-only"
-                if draw < 0.12
-                else "license-tag-only"
-                if draw < 0.18
-                else None
-            )
-        base_model: str | list[str] = upstream
-        if case == "base-model-list" or (case is None and rng.random() < 0.15):
-            base_model = [upstream]
         card: dict[str, Any] | None = None
-        if card_mode != "no-card":
-            card = {"base_model": base_model, "language": ["en"]}
-            if card_mode != "license-tag-only":
+        if not quirks.no_card:
+            card = {}
+            if not quirks.no_base_model:
+                card["base_model"] = [upstream] if quirks.base_model_list else upstream
+            card["language"] = ["en"]
+            if quirks.license in ("card-and-tag", "card-only"):
                 card["license"] = family.license
+            if not quirks.no_pipeline_tag:
+                card["pipeline_tag"] = family.pipeline_tag
             card.update(
-                pipeline_tag=family.pipeline_tag,
                 tags=[family.architecture, "llama-cpp", *draft.style.extra_tags],
                 quantized_by=draft.author,
             )
-        untagged = case == "untagged" or (case is None and rng.random() < 0.015)
-        tags = ([] if untagged else ["gguf"]) + [family.pipeline_tag, "en"]
-        if card is not None:
+        tags = [] if quirks.untagged else ["gguf"]
+        if not quirks.no_pipeline_tag:
+            tags.append(family.pipeline_tag)
+        tags.append("en")
+        if not quirks.no_base_model:
             tags += [f"base_model:{upstream}", f"base_model:quantized:{upstream}"]
-        if (card is not None and card_mode != "license-card-only") or card_mode == "license-tag-only":
+        if quirks.license in ("card-and-tag", "tag-only"):
             tags.append(f"license:{family.license}")
         tags += [t for t in draft.style.extra_tags if t not in tags]
         chat_template = family.tokenizer.chat_template
@@ -353,7 +444,7 @@ class RepoGenerator:
             tags.append("conversational")
         tags += ["endpoints_compatible", "region:us"]
         summary: dict[str, Any] | None = None
-        if has_gguf and not untagged and case != "no-summary" and not (case is None and rng.random() < 0.04):
+        if has_gguf and not quirks.untagged and not quirks.no_summary:
             summary = {
                 "total": family.parameters,
                 "architecture": family.architecture,
@@ -411,7 +502,27 @@ def _gated(rng: random.Random, family: Family, case: Case | None) -> Gated:
     return False
 
 
+def _renamed(style: Style, quants: list[str], naming: OddNaming) -> tuple[Style, list[str]]:
+    """The style and quantizations of a repo whose file names hide the quantization.
+
+    `model` and `bare` name one file only, so the repo carries one quantization (and edits keep it
+    so); `squashed` drops the underscores, which only hides labels that have some."""
+    if naming == "squashed":
+        menu = tuple(q for q in style.menu if "_" in q)
+        kept = [q for q in quants if "_" in q] or list(menu[:1])
+        if kept:
+            return dataclasses.replace(style, menu=menu, naming=naming, folder="none"), kept
+        naming = "bare"
+    return dataclasses.replace(style, menu=tuple(quants[:1]), naming=naming, folder="none"), quants[:1]
+
+
 def _gguf_name(style: Style, stem: str, quant: str) -> str:
+    if style.naming == "model":
+        return "model.gguf"
+    if style.naming == "bare":
+        return f"{stem}.gguf"
+    if style.naming == "squashed":
+        return f"{stem}-{quant.replace('_', '').lower()}.gguf"
     if style.naming == "dash":
         return f"{stem}-{quant}.gguf"
     if style.naming == "dot":

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ggufsync_assets.hubsim.files import HubFile
-from ggufsync_assets.hubsim.generator import RepoGenerator, edited_files
+from ggufsync_assets.hubsim.generator import Case, RepoGenerator, edited_files
+from ggufsync_assets.hubsim.realism import Realism
 from ggufsync_assets.hubsim.repos import Repo, to_millis
 
 
@@ -52,17 +53,25 @@ class HubView:
 class HubState:
     """Every repo of the simulated Hub, and the mutations tests apply between syncs.
 
-    `repos`, `seed` and `now` fix the generated repos. `now` also anchors the simulated clock:
-    generated dates lie before it, and mutations are stamped with `now` plus the real time elapsed
-    since the repos were built (`clock()`), unless given `at`.
+    `repos`, `seed`, `now` and `realism` (how messy repos are; realistic by default) fix the generated
+    repos. `now` also anchors the simulated clock: generated dates lie before it, and mutations are
+    stamped with `now` plus the real time elapsed since the repos were built (`clock()`), unless given
+    `at`.
     """
 
-    def __init__(self, repos: int = 200, seed: int = 0, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        repos: int = 200,
+        seed: int = 0,
+        now: datetime | None = None,
+        *,
+        realism: Realism | None = None,
+    ) -> None:
         self.seed = seed
         self.epoch = to_millis(_as_utc(now) if now else datetime.now(UTC).replace(microsecond=0))
         self._started = time.monotonic()
         self._lock = threading.RLock()
-        self._generator = RepoGenerator(seed, self.epoch, repos)
+        self._generator = RepoGenerator(seed, self.epoch, repos, realism)
         forced = self._generator.forced_cases(repos)
         built = []
         with _collector_paused():
@@ -70,9 +79,15 @@ class HubState:
                 built.append(self._generator.repo(index, forced.get(index)))
         self._next_index = repos
         self._view = HubView(built)
+        self._edge_cases = {built[index].id: case for index, (case, _, _) in forced.items()}
         self._history: dict[str, dict[str, Repo]] = {}
         self._edits: dict[str, int] = {}
         self._blobs: dict[str, HubFile] | None = None
+
+    def edge_cases(self) -> dict[str, Case]:
+        """The current repos pinned to an edge case, and which: these exist whatever `realism` says."""
+        with self._lock:
+            return dict(self._edge_cases)
 
     def clock(self) -> datetime:
         """The simulated current time."""
@@ -169,5 +184,6 @@ class HubState:
             if repo is None:
                 raise KeyError(repo_id)
             self._history.pop(repo_id, None)
+            self._edge_cases.pop(repo_id, None)
             self._publish(r for r in self._view.repos if r.id != repo_id)
             return repo

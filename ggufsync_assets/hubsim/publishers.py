@@ -40,19 +40,23 @@ BARTOWSKI_ORG_PREFIX_SINCE = datetime(2024, 12, 1, tzinfo=UTC)
 """From here on bartowski prefixes file names with the upstream organisation."""
 
 
+OddNaming = Literal["model", "bare", "squashed"]
+"""File names that carry no quantization label: `model.gguf`, `{stem}.gguf`, `{stem}-q4km.gguf`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Style:
     """How a publisher names and lays out its GGUF repos.
 
     `menu` lists the quantizations it offers, each carried with probability `take`; `naming` and
-    `split_naming` shape file names, `folder` where split shards go, and `shard_max` the size above
-    which a file is split. `finetune_share` is how often it quantizes a finetune rather than the
-    upstream model, and `boost` scales its downloads.
+    `split_naming` shape file names (an `OddNaming` hides the quantization), `folder` where split
+    shards go, and `shard_max` the size above which a file is split. `finetune_share` is how often it
+    quantizes a finetune rather than the upstream model, and `boost` scales its downloads.
     """
 
     menu: tuple[str, ...]
     take: float
-    naming: Literal["dash", "dot", "lower-dot", "lower-dash"]
+    naming: Literal["dash", "dot", "lower-dot", "lower-dash"] | OddNaming
     split_naming: Literal["llama", "split"]
     folder: Literal["none", "quant", "file"]
     shard_max: int

@@ -24,6 +24,7 @@ from ggufsync_assets.hubsim.faults import FaultInjector, FaultKind
 from ggufsync_assets.hubsim.gguf_files import HeaderCache
 from ggufsync_assets.hubsim.hub_state import HubState
 from ggufsync_assets.hubsim.ratelimit import RateLimiter, RateLimitPolicy
+from ggufsync_assets.hubsim.realism import Realism
 from ggufsync_assets.hubsim.repos import Repo
 from ggufsync_assets.hubsim.requestlog import RequestLog, RequestRecord
 
@@ -188,7 +189,7 @@ class _Server(ThreadingHTTPServer):
 class HubSimulator:
     """A local stand-in for the Hugging Face Hub API, for tests, demos and benchmarks.
 
-    Options: how many `repos`, `seed` and `now` (same values, same repos, see `HubState`); where to bind
+    Options: how many `repos`, `seed`, `now` and `realism` (same values, same repos, see `HubState`); where to bind
     (loopback only); rate limits per bucket (`api_*`, `resolvers_*`, `retry_after`); page sizes
     (`page_size` default and `max_page_size` cap of `/api/models`, `tree_page_size`); `tokens`
     accepted (None: any non-empty token); random faults (`fault_*`, `slow_delay`), also adjustable
@@ -201,6 +202,7 @@ class HubSimulator:
         seed: int = 0,
         now: datetime | None = None,
         *,
+        realism: Realism | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         cdn_host: str = "127.0.0.2",
@@ -225,7 +227,7 @@ class HubSimulator:
     ) -> None:
         self._host, self._port = require_loopback(host), port
         self._cdn_host, self._cdn_port = require_loopback(cdn_host), cdn_port
-        self.state = HubState(repos, seed, now)
+        self.state = HubState(repos, seed, now, realism=realism)
         self.rate_limits = RateLimiter(
             {
                 "api": RateLimitPolicy(api_quota, api_window),

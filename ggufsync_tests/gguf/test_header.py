@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import struct
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,33 +20,9 @@ from ggufsync_assets.gguf.header import (
     verify_magic,
 )
 from ggufsync_assets.gguf.names import describe
+from ggufsync_tests.gguf import Written, write_gguf
 
 BIG_VOCABULARY = 150_000
-
-
-@dataclass(frozen=True)
-class Written:
-    data: bytes
-    kv_end: int  # where the key/value section ends and tensor infos begin
-
-
-def write_gguf(
-    path: Path,
-    configure: Callable[[GGUFWriter], None] = lambda writer: None,
-    *,
-    arch: str = "llama",
-    endianess: GGUFEndian = GGUFEndian.LITTLE,
-) -> Written:
-    writer = GGUFWriter(path, arch, endianess=endianess)
-    configure(writer)
-    writer.add_tensor("token_embd.weight", np.ones((4, 8), dtype=np.float32))
-    writer.add_tensor("output_norm.weight", np.ones(8, dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    kv_end = path.stat().st_size
-    writer.write_tensors_to_file()
-    writer.close()
-    return Written(path.read_bytes(), kv_end)
 
 
 def tiny_llama(writer: GGUFWriter) -> None:

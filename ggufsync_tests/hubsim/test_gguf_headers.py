@@ -9,7 +9,7 @@ import gguf
 import httpx
 import pytest
 
-from ggufsync_assets.hubsim import HubFile, HubSimulator, Repo, gguf_file, tensor_data_length
+from ggufsync_assets.hubsim import HubFile, HubSimulator, Realism, Repo, gguf_file, tensor_data_length
 from ggufsync_assets.hubsim.families import quantization
 from ggufsync_tests.hubsim.gguf_kv import Header, read_header
 
@@ -69,14 +69,30 @@ def test_file_type_matches_the_quantization_in_the_file_name(
 ) -> None:
     checked = 0
     for repo, hub_file in _files(
-        hub_sim, lambda r, f: f.gguf.kind == "model" and f.gguf.split_count == 1 and not r.gated
+        hub_sim,
+        lambda r, f: (
+            f.gguf.kind == "model"
+            and f.gguf.split_count == 1
+            and not r.gated
+            and f.gguf.quant.lower() in f.path.lower()
+        ),
     )[:6]:
         header = _header(http, hub_sim, repo, hub_file.path)
-        label = hub_file.gguf.quant
-        assert label.lower() in hub_file.path.lower()
-        assert header.metadata["general.file_type"] == quantization(label).file_type
+        assert header.metadata["general.file_type"] == quantization(hub_file.gguf.quant).file_type
         checked += 1
     assert checked == 6
+
+
+def test_a_file_named_without_its_quantization_still_declares_it_in_its_header(
+    http: httpx.Client, hub_sim_factory: Callable[..., HubSimulator]
+) -> None:
+    sim = hub_sim_factory(realism=Realism(odd_file_names=0.9))
+    repo, hub_file = _files(
+        sim,
+        lambda r, f: f.gguf.kind == "model" and not r.gated and f.gguf.quant.lower() not in f.path.lower(),
+    )[0]
+    header = _header(http, sim, repo, hub_file.path)
+    assert header.metadata["general.file_type"] == quantization(hub_file.gguf.quant).file_type
 
 
 def test_header_agrees_with_the_hub_gguf_summary(http: httpx.Client, hub_sim: HubSimulator) -> None:
