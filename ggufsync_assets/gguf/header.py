@@ -1,9 +1,10 @@
-"""Header facts (architecture, context length, file type, split keys) from the first bytes of a GGUF file.
+"""Header facts (architecture, attention shape, tokenizer, file type, splits) from a GGUF file's first bytes.
 
 The catalogue fetches only a prefix of each file with a Range request, never the multi-gigabyte whole.
 `gguf.GGUFReader` memory-maps a complete file and builds numpy views of every array element, so it can
 neither accept a truncated prefix nor say how much more is needed; this module walks the key/value
-section itself, skipping arrays (a tokenizer's 150k strings) by their lengths without materialising them.
+section itself, skipping arrays (a tokenizer's 150k strings) by their lengths without materialising them;
+only per-layer head counts, a few integers per layer, are read.
 Layout: magic, u32 version, u64 tensor count, u64 key/value count, then key/value pairs.
 """
 
@@ -24,6 +25,7 @@ FIXED_HEADER_SIZE = 24  # magic, version, tensor count, key/value count
 MAX_LENGTH = 1 << 30
 MAX_TENSOR_COUNT = 1 << 24
 MAX_KV_COUNT = 1 << 20
+MAX_LAYER_COUNT = 1 << 16  # llama.cpp allows 512 layers; a longer per-layer array is corruption
 
 # The package keeps its own packing table private (GGUFWriter._simple_value_packing).
 _SCALAR_FORMATS: dict[int, str] = {
@@ -44,6 +46,24 @@ _LENGTH_SIZE = 8
 _MIN_KV_SIZE = _LENGTH_SIZE + 4 + 1
 
 _VALUE_TYPES = frozenset(int(value_type) for value_type in GGUFValueType)
+_INTEGER_TYPES = frozenset(
+    int(value_type)
+    for value_type in (
+        GGUFValueType.UINT8,
+        GGUFValueType.INT8,
+        GGUFValueType.UINT16,
+        GGUFValueType.INT16,
+        GGUFValueType.UINT32,
+        GGUFValueType.INT32,
+        GGUFValueType.UINT64,
+        GGUFValueType.INT64,
+    )
+)
+# Head counts may be one number or one per layer (OpenELM, hybrid models); matched by suffix because
+# the architecture key need not come first. `str.endswith` takes the tuple.
+_PER_LAYER_SUFFIXES = tuple(
+    key.format(arch="") for key in (Keys.Attention.HEAD_COUNT, Keys.Attention.HEAD_COUNT_KV)
+)
 
 Scalar = int | float | bool | str
 
@@ -54,10 +74,13 @@ class GgufHeaderError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class GgufHeader:
-    """What a header prefix revealed; fields stay None when the prefix ended before them.
+    """What a header prefix revealed; fields stay None (`has_chat_template` False) when the prefix ended
+    before them.
 
-    `bytes_needed` is a lower bound on the prefix length (counted from the start of the file) that
-    holds the whole key/value section, or None when the header is complete.
+    Head counts given per layer hold their largest element: the memory estimate wants an upper bound.
+    `vocab_size` is the element count of the token list, known from the array's own header even when
+    the prefix ends among its strings. `bytes_needed` is a lower bound on the prefix length (counted from
+    the start of the file) that holds the whole key/value section, or None when the header is complete.
     """
 
     version: int | None
@@ -65,9 +88,21 @@ class GgufHeader:
     kv_count: int | None
     architecture: str | None
     name: str | None
+    basename: str | None
     size_label: str | None
     context_length: int | None
     block_count: int | None
+    embedding_length: int | None
+    head_count: int | None
+    head_count_kv: int | None
+    key_length: int | None
+    value_length: int | None
+    expert_count: int | None
+    expert_used_count: int | None
+    sliding_window: int | None
+    tokenizer_model: str | None
+    vocab_size: int | None
+    has_chat_template: bool
     file_type: int | None
     quantization: str | None
     split_no: int | None
@@ -89,6 +124,7 @@ class _Cursor:
     def __init__(self, data: bytes, byte_order: str) -> None:
         self.data = data
         self.pos = 0
+        self.byte_order = byte_order
         self.structs = {fmt: struct.Struct(byte_order + fmt) for fmt in _SCALAR_FORMATS.values()}
 
     def unpack(self, fmt: str) -> int | float | bool:
@@ -127,26 +163,45 @@ class _Cursor:
             raise GgufHeaderError(f"unknown value type {value_type} at offset {offset}")
         return value_type
 
-    def skip_array(self) -> None:
+    def array_header(self, *, per_layer: bool) -> tuple[int, int]:
+        """Element type and count, checked before any element is touched."""
         offset = self.pos
         element_type = self.value_type()
         count = int(self.unpack("Q"))
         if element_type == GGUFValueType.ARRAY:
             raise GgufHeaderError(f"nested array at offset {offset}; llama.cpp rejects these too")
-        element_size = (
-            _LENGTH_SIZE
-            if element_type == GGUFValueType.STRING
-            else self.structs[_SCALAR_FORMATS[element_type]].size
-        )
-        if count * element_size > MAX_LENGTH:
+        if count * self._element_size(element_type) > MAX_LENGTH:
             raise GgufHeaderError(f"array of {count} elements at offset {offset} exceeds {MAX_LENGTH} bytes")
+        if per_layer and count > MAX_LAYER_COUNT:
+            raise GgufHeaderError(
+                f"per-layer array of {count} elements at offset {offset} exceeds {MAX_LAYER_COUNT} layers"
+            )
+        return element_type, count
+
+    def skip_elements(self, element_type: int, count: int) -> None:
         if element_type == GGUFValueType.STRING:
             self._skip_strings(count)
             return
-        end = self.pos + count * element_size
+        end = self.pos + count * self._element_size(element_type)
         if end > len(self.data):
             raise _Truncated(end)
         self.pos = end
+
+    def largest_per_layer(self, element_type: int, count: int) -> int | None:
+        """The largest element of a per-layer integer array (at most MAX_LAYER_COUNT); None if empty."""
+        offset = self.pos
+        fmt = _SCALAR_FORMATS[element_type]
+        end = offset + count * self.structs[fmt].size
+        if end > len(self.data):
+            raise _Truncated(end)
+        elements = struct.unpack_from(f"{self.byte_order}{count}{fmt}", self.data, offset)
+        self.pos = end
+        return max(elements, default=None)
+
+    def _element_size(self, element_type: int) -> int:
+        if element_type == GGUFValueType.STRING:
+            return _LENGTH_SIZE
+        return self.structs[_SCALAR_FORMATS[element_type]].size
 
     def _skip_strings(self, count: int) -> None:
         """Walk the length prefixes only: no string is decoded or copied."""
@@ -207,19 +262,29 @@ def parse_header(data: bytes) -> GgufHeader:
         raise GgufHeaderError(f"key/value count {kv_count} at offset 16 exceeds {MAX_KV_COUNT}")
 
     values: dict[str, Scalar] = {}
+    array_counts: dict[str, int] = {}
     bytes_needed = None
     for index in range(kv_count):
         try:
             key = cursor.string("key")
             value_type = cursor.value_type()
-            if value_type == GGUFValueType.ARRAY:
-                cursor.skip_array()
-            else:
+            if value_type != GGUFValueType.ARRAY:
                 values[key] = cursor.value(value_type)
+                continue
+            per_layer = key.endswith(_PER_LAYER_SUFFIXES)
+            element_type, count = cursor.array_header(per_layer=per_layer)
+            array_counts[key] = count
+            if per_layer and element_type in _INTEGER_TYPES:
+                if (largest := cursor.largest_per_layer(element_type, count)) is not None:
+                    values[key] = largest
+            else:
+                cursor.skip_elements(element_type, count)
         except _Truncated as truncated:
             bytes_needed = truncated.needed + (kv_count - index - 1) * _MIN_KV_SIZE
             break
-    return _header(version, tensor_count, kv_count, values, bytes_needed)
+    return _header(
+        version, tensor_count, kv_count, values, array_counts=array_counts, bytes_needed=bytes_needed
+    )
 
 
 def _incomplete(bytes_needed: int) -> GgufHeader:
@@ -229,9 +294,21 @@ def _incomplete(bytes_needed: int) -> GgufHeader:
         kv_count=None,
         architecture=None,
         name=None,
+        basename=None,
         size_label=None,
         context_length=None,
         block_count=None,
+        embedding_length=None,
+        head_count=None,
+        head_count_kv=None,
+        key_length=None,
+        value_length=None,
+        expert_count=None,
+        expert_used_count=None,
+        sliding_window=None,
+        tokenizer_model=None,
+        vocab_size=None,
+        has_chat_template=False,
         file_type=None,
         quantization=None,
         split_no=None,
@@ -253,9 +330,19 @@ def _str(values: dict[str, Scalar], key: str) -> str | None:
 
 
 def _header(
-    version: int, tensor_count: int, kv_count: int, values: dict[str, Scalar], bytes_needed: int | None
+    version: int,
+    tensor_count: int,
+    kv_count: int,
+    values: dict[str, Scalar],
+    *,
+    array_counts: dict[str, int],
+    bytes_needed: int | None,
 ) -> GgufHeader:
     architecture = _str(values, Keys.General.ARCHITECTURE)
+
+    def of_architecture(key: str) -> int | None:
+        return _int(values, key.format(arch=architecture)) if architecture else None
+
     file_type = _int(values, Keys.General.FILE_TYPE)
     return GgufHeader(
         version=version,
@@ -263,11 +350,21 @@ def _header(
         kv_count=kv_count,
         architecture=architecture,
         name=_str(values, Keys.General.NAME),
+        basename=_str(values, Keys.General.BASENAME),
         size_label=_str(values, Keys.General.SIZE_LABEL),
-        context_length=_int(values, Keys.LLM.CONTEXT_LENGTH.format(arch=architecture))
-        if architecture
-        else None,
-        block_count=_int(values, Keys.LLM.BLOCK_COUNT.format(arch=architecture)) if architecture else None,
+        context_length=of_architecture(Keys.LLM.CONTEXT_LENGTH),
+        block_count=of_architecture(Keys.LLM.BLOCK_COUNT),
+        embedding_length=of_architecture(Keys.LLM.EMBEDDING_LENGTH),
+        head_count=of_architecture(Keys.Attention.HEAD_COUNT),
+        head_count_kv=of_architecture(Keys.Attention.HEAD_COUNT_KV),
+        key_length=of_architecture(Keys.Attention.KEY_LENGTH),
+        value_length=of_architecture(Keys.Attention.VALUE_LENGTH),
+        expert_count=of_architecture(Keys.LLM.EXPERT_COUNT),
+        expert_used_count=of_architecture(Keys.LLM.EXPERT_USED_COUNT),
+        sliding_window=of_architecture(Keys.Attention.SLIDING_WINDOW),
+        tokenizer_model=_str(values, Keys.Tokenizer.MODEL),
+        vocab_size=array_counts.get(Keys.Tokenizer.LIST),
+        has_chat_template=_str(values, Keys.Tokenizer.CHAT_TEMPLATE) is not None,
         file_type=file_type,
         quantization=label_for_file_type(file_type) if file_type is not None else None,
         split_no=_int(values, Keys.Split.LLM_KV_SPLIT_NO),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from hypothesis import strategies as st
 
 from ggufsync_assets.gguf.header import (
     FIXED_HEADER_SIZE,
+    MAX_LAYER_COUNT,
+    MAX_LENGTH,
     GgufHeader,
     GgufHeaderError,
     parse_header,
@@ -27,11 +30,25 @@ BIG_VOCABULARY = 150_000
 
 def tiny_llama(writer: GGUFWriter) -> None:
     writer.add_name("Tiny Llama")
+    writer.add_basename("Tiny-Llama")
     writer.add_size_label("8B")
     writer.add_context_length(131072)
     writer.add_block_count(32)
+    writer.add_embedding_length(4096)
+    writer.add_head_count(32)
+    writer.add_head_count_kv(8)
     writer.add_file_type(LlamaFileType.MOSTLY_Q4_K_M)
+    writer.add_tokenizer_model("gpt2")
     writer.add_token_list(["<s>", "</s>", "hello", "wörld"])
+    writer.add_chat_template("{% for message in messages %}{{ message.content }}{% endfor %}")
+
+
+def per_layer_heads(writer: GGUFWriter) -> None:
+    """OpenELM-style: every layer has its own number of query and key/value heads."""
+    writer.add_block_count(4)
+    writer.add_head_count([12, 12, 16, 20])
+    writer.add_head_count_kv([3, 3, 4, 5])
+    writer.add_context_length(2048)
 
 
 def big_vocabulary(writer: GGUFWriter) -> None:
@@ -48,6 +65,11 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Written:
 
 
 @pytest.fixture(scope="module")
+def layered(tmp_path_factory: pytest.TempPathFactory) -> Written:
+    return write_gguf(tmp_path_factory.mktemp("gguf") / "layered.gguf", per_layer_heads)
+
+
+@pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Written:
     return write_gguf(tmp_path_factory.mktemp("gguf") / "big.gguf", big_vocabulary)
 
@@ -60,6 +82,14 @@ def gguf_string(text: bytes) -> bytes:
     return struct.pack("<Q", len(text)) + text
 
 
+def array_of(key: str, element_type: GGUFValueType, count: int) -> bytes:
+    """A key and an array header declaring `count` elements, without the elements."""
+    return gguf_string(key.encode()) + struct.pack("<IIQ", GGUFValueType.ARRAY, element_type, count)
+
+
+LLAMA_HEAD_COUNT = Keys.Attention.HEAD_COUNT.format(arch="llama")
+
+
 def test_reads_architecture_name_and_size_label(small: Written) -> None:
     header = parse_header(small.data)
     assert (header.architecture, header.name, header.size_label) == ("llama", "Tiny Llama", "8B")
@@ -68,6 +98,97 @@ def test_reads_architecture_name_and_size_label(small: Written) -> None:
 def test_reads_context_length_and_block_count_of_the_architecture(small: Written) -> None:
     header = parse_header(small.data)
     assert (header.context_length, header.block_count) == (131072, 32)
+
+
+def test_reads_the_basename(small: Written) -> None:
+    assert parse_header(small.data).basename == "Tiny-Llama"
+
+
+def test_reads_embedding_length_and_head_counts(small: Written) -> None:
+    header = parse_header(small.data)
+    assert (header.embedding_length, header.head_count, header.head_count_kv) == (4096, 32, 8)
+
+
+def test_key_and_value_lengths_are_none_when_the_head_dimension_is_implied(small: Written) -> None:
+    header = parse_header(small.data)
+    assert (header.key_length, header.value_length) == (None, None)
+
+
+def test_reads_key_and_value_lengths_and_the_sliding_window(tmp_path: Path) -> None:
+    def gemma2(writer: GGUFWriter) -> None:
+        writer.add_key_length(256)
+        writer.add_value_length(128)
+        writer.add_sliding_window(4096)
+
+    header = parse_header(write_gguf(tmp_path / "gemma.gguf", gemma2, arch="gemma2").data)
+    assert (header.key_length, header.value_length, header.sliding_window) == (256, 128, 4096)
+
+
+def test_reads_expert_counts_of_a_mixture_of_experts(tmp_path: Path) -> None:
+    def mixtral(writer: GGUFWriter) -> None:
+        writer.add_expert_count(8)
+        writer.add_expert_used_count(2)
+
+    header = parse_header(write_gguf(tmp_path / "moe.gguf", mixtral).data)
+    assert (header.expert_count, header.expert_used_count) == (8, 2)
+
+
+def test_a_dense_model_has_no_expert_counts_and_no_sliding_window(small: Written) -> None:
+    header = parse_header(small.data)
+    assert (header.expert_count, header.expert_used_count, header.sliding_window) == (None, None, None)
+
+
+def test_reads_the_tokenizer_model_and_counts_the_tokens(small: Written) -> None:
+    header = parse_header(small.data)
+    assert (header.tokenizer_model, header.vocab_size) == ("gpt2", 4)
+
+
+def test_a_chat_template_is_noticed(small: Written) -> None:
+    assert parse_header(small.data).has_chat_template
+
+
+def test_per_layer_head_counts_keep_the_largest(layered: Written) -> None:
+    header = parse_header(layered.data)
+    assert (header.block_count, header.head_count, header.head_count_kv) == (4, 20, 5)
+
+
+def test_keys_after_per_layer_head_counts_are_still_read(layered: Written) -> None:
+    assert parse_header(layered.data).context_length == 2048
+
+
+def test_kv_heads_of_zero_in_recurrent_layers_keep_those_of_the_attention_layers(tmp_path: Path) -> None:
+    def jamba(writer: GGUFWriter) -> None:
+        writer.add_head_count(32)
+        writer.add_head_count_kv([0, 0, 0, 8, 0, 0, 0, 8])
+
+    header = parse_header(write_gguf(tmp_path / "hybrid.gguf", jamba, arch="jamba").data)
+    assert (header.head_count, header.head_count_kv) == (32, 8)
+
+
+@pytest.mark.parametrize(
+    "element_type", [GGUFValueType.UINT8, GGUFValueType.INT16, GGUFValueType.UINT32, GGUFValueType.INT64]
+)
+def test_per_layer_head_counts_of_any_integer_width(tmp_path: Path, element_type: GGUFValueType) -> None:
+    def heads(writer: GGUFWriter) -> None:
+        writer.add_key_value(LLAMA_HEAD_COUNT, [8, 16, 4], GGUFValueType.ARRAY, sub_type=element_type)
+
+    assert parse_header(write_gguf(tmp_path / "m.gguf", heads).data).head_count == 16
+
+
+def test_a_per_layer_array_of_floats_is_not_a_head_count(tmp_path: Path) -> None:
+    def heads(writer: GGUFWriter) -> None:
+        writer.add_array(LLAMA_HEAD_COUNT, [8.0, 16.0])
+        writer.add_context_length(4096)
+
+    header = parse_header(write_gguf(tmp_path / "m.gguf", heads).data)
+    assert (header.head_count, header.context_length) == (None, 4096)
+
+
+def test_an_empty_per_layer_array_is_no_head_count() -> None:
+    data = fixed_header() + array_of(LLAMA_HEAD_COUNT, GGUFValueType.UINT32, 0)
+    header = parse_header(data)
+    assert header.header_complete
+    assert header.head_count is None
 
 
 def test_counts_and_version_agree_with_gguf_reader(small: Written, tmp_path: Path) -> None:
@@ -111,6 +232,8 @@ def test_absent_keys_are_none(tmp_path: Path) -> None:
     assert header.architecture == "llama"
     assert (header.name, header.context_length, header.file_type, header.quantization) == (None,) * 4
     assert (header.split_no, header.split_count, header.split_tensors_count) == (None, None, None)
+    assert (header.basename, header.embedding_length, header.head_count, header.head_count_kv) == (None,) * 4
+    assert (header.tokenizer_model, header.vocab_size, header.has_chat_template) == (None, None, False)
 
 
 def test_keys_of_another_architecture_are_not_taken(tmp_path: Path) -> None:
@@ -140,9 +263,12 @@ def test_split_keys_of_sharded_files(tmp_path: Path) -> None:
     assert [describe(shard.name).split_index for shard in shards] == [1, 2]
 
 
-def test_big_endian_files_read_like_little_endian(tmp_path: Path) -> None:
-    little = parse_header(write_gguf(tmp_path / "le.gguf", tiny_llama).data)
-    big = parse_header(write_gguf(tmp_path / "be.gguf", tiny_llama, endianess=GGUFEndian.BIG).data)
+@pytest.mark.parametrize("configure", [tiny_llama, per_layer_heads])
+def test_big_endian_files_read_like_little_endian(
+    tmp_path: Path, configure: Callable[[GGUFWriter], None]
+) -> None:
+    little = parse_header(write_gguf(tmp_path / "le.gguf", configure).data)
+    big = parse_header(write_gguf(tmp_path / "be.gguf", configure, endianess=GGUFEndian.BIG).data)
     assert big == little
 
 
@@ -170,6 +296,25 @@ def test_a_prefix_ending_inside_the_vocabulary_keeps_what_came_before(big: Writt
     assert header.quantization is None  # general.file_type comes after the arrays
 
 
+def test_a_prefix_ending_inside_the_vocabulary_already_knows_its_size(big: Written) -> None:
+    assert parse_header(big.data[:65536]).vocab_size == BIG_VOCABULARY
+
+
+def test_a_prefix_ending_before_the_chat_template_has_none_yet(small: Written) -> None:
+    cut = small.data.index(Keys.Tokenizer.CHAT_TEMPLATE.encode())
+    header = parse_header(small.data[:cut])
+    assert not header.has_chat_template
+    assert header.bytes_needed is not None
+    assert header.bytes_needed > cut
+
+
+def test_a_prefix_ending_inside_per_layer_head_counts_asks_for_the_whole_array() -> None:
+    data = fixed_header() + array_of(LLAMA_HEAD_COUNT, GGUFValueType.UINT32, 32) + struct.pack("<3I", 8, 8, 8)
+    header = parse_header(data)
+    assert (header.header_complete, header.head_count) == (False, None)
+    assert header.bytes_needed == len(data) - 3 * 4 + 32 * 4
+
+
 def test_bytes_needed_inside_the_vocabulary_is_a_useful_lower_bound(big: Written) -> None:
     header = parse_header(big.data[:65536])
     assert header.bytes_needed is not None
@@ -192,6 +337,16 @@ def test_every_truncation_is_incomplete_with_a_lower_bound(small: Written) -> No
         assert not header.header_complete, length
         assert header.bytes_needed is not None
         assert length < header.bytes_needed <= small.kv_end, length
+
+
+def test_every_truncation_of_per_layer_head_counts_is_incomplete_with_a_lower_bound(
+    layered: Written,
+) -> None:
+    for length in range(layered.kv_end):
+        header = parse_header(layered.data[:length])
+        assert not header.header_complete, length
+        assert header.bytes_needed is not None
+        assert length < header.bytes_needed <= layered.kv_end, length
 
 
 def test_a_prefix_shorter_than_the_fixed_header_asks_for_the_fixed_header() -> None:
@@ -260,6 +415,29 @@ def test_an_absurd_array_is_an_error() -> None:
         parse_header(data)
 
 
+def test_a_per_layer_array_longer_than_any_model_is_an_error_even_with_its_bytes_present() -> None:
+    count = MAX_LAYER_COUNT + 1
+    data = fixed_header() + array_of(LLAMA_HEAD_COUNT, GGUFValueType.UINT8, count) + bytes(count)
+    with pytest.raises(GgufHeaderError, match=rf"per-layer array of {count} elements at offset 62"):
+        parse_header(data)
+
+
+def test_a_per_layer_array_longer_than_any_model_is_an_error_not_a_request_for_a_gibibyte() -> None:
+    count = MAX_LENGTH // 4  # as many 4-byte elements as the general array limit lets through
+    with pytest.raises(GgufHeaderError, match="per-layer array"):
+        parse_header(fixed_header() + array_of(LLAMA_HEAD_COUNT, GGUFValueType.UINT32, count))
+
+
+def test_an_absurd_per_layer_array_is_an_error() -> None:
+    with pytest.raises(GgufHeaderError, match=r"array of 1099511627776 elements at offset 62"):
+        parse_header(fixed_header() + array_of(LLAMA_HEAD_COUNT, GGUFValueType.INT64, 1 << 40))
+
+
+def test_an_absurd_token_count_is_an_error() -> None:
+    with pytest.raises(GgufHeaderError, match=r"array of 1099511627776 elements"):
+        parse_header(fixed_header() + array_of(Keys.Tokenizer.LIST, GGUFValueType.STRING, 1 << 40))
+
+
 def test_an_unknown_value_type_is_an_error() -> None:
     with pytest.raises(GgufHeaderError, match="unknown value type 77 at offset 33"):
         parse_header(fixed_header() + gguf_string(b"k") + struct.pack("<I", 77))
@@ -298,6 +476,11 @@ def test_random_bytes_give_a_header_or_a_header_error(data: bytes) -> None:
 @given(st.binary(max_size=512))
 def test_random_bytes_after_a_valid_fixed_header_give_a_header_or_a_header_error(data: bytes) -> None:
     parses_or_rejects(fixed_header(kv_count=4) + data)
+
+
+@given(st.binary(max_size=512))
+def test_random_bytes_after_a_head_count_key_give_a_header_or_a_header_error(data: bytes) -> None:
+    parses_or_rejects(fixed_header(kv_count=2) + gguf_string(LLAMA_HEAD_COUNT.encode()) + data)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
