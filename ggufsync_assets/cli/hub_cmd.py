@@ -47,6 +47,13 @@ def configure(hub: argparse.ArgumentParser) -> None:
         default=0.0,
         help="share of API requests that get a random fault (0..1)",
     )
+    serve.add_argument(
+        "--broken-trees",
+        type=_fraction,
+        default=0.0,
+        metavar="SHARE",
+        help="share of repos whose file tree answers 500 on every request, for good (0..1)",
+    )
     serve.add_argument("--page-size", type=int, default=1000, help="default /api/models page size")
     serve.set_defaults(handler=serve_command)
 
@@ -62,6 +69,7 @@ def serve_command(args: argparse.Namespace) -> int:
         api_quota=args.quota,
         api_window=args.window,
         fault_rate=args.fault_rate,
+        broken_tree_share=args.broken_trees,
         page_size=args.page_size,
     )
     stop = threading.Event()
@@ -77,7 +85,8 @@ def serve_command(args: argparse.Namespace) -> int:
             raise CliError(f"cannot bind the simulator: {exc}") from exc
         print(simulator.url, flush=True)
         print(
-            f"hub simulator: {len(simulator.state)} repos, CDN at {simulator.cdn_url}",
+            f"hub simulator: {len(simulator.state)} repos "
+            f"({len(simulator.state.broken_trees())} with a broken tree), CDN at {simulator.cdn_url}",
             file=sys.stderr,
             flush=True,
         )

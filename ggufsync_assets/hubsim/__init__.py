@@ -4,12 +4,13 @@ Tests, the demo and benchmarks point huggingface_hub (or any HTTP client) at `Hu
 instead of the real Hub: seeded synthetic GGUF repos, real GGUF headers, LFS redirects to a
 separate CDN host, Hub-style rate limits and injectable faults.
 
-    with HubSimulator(repos=500, seed=1, page_size=100) as sim:
+    with HubSimulator(repos=500, seed=1, page_size=100, broken_tree_share=0.01) as sim:
         api = HfApi(endpoint=sim.url)
         models = list(api.list_models(filter="gguf", expand=["gguf", "sha", "siblings"]))
         sim.faults.script("error", count=2, status=503, path_prefix="/api/models")
         sim.edit(models[0].id)             # new sha and lastModified, files changed
         truth = sim.state.repos()           # what a full sync should have found
+        broken = sim.state.broken_trees()   # repos whose file tree always answers 500
         served = sim.requests               # what was asked, what was answered
 
 Routes: `GET /api/models`, `GET /api/models/{repo}[/revision/{rev}]`,

@@ -82,13 +82,15 @@ EMPTY = Body.of(b"")
 @dataclass(slots=True)
 class Response:
     """What to answer; `payload` is the JSON document behind a 200 body (what a malformed-record
-    fault breaks), and `fault` a socket-level fault for the server to apply while sending."""
+    fault breaks), `fault` a socket-level fault for the server to apply while sending, and `broken`
+    marks a permanent failure that injected faults leave alone (and do not count)."""
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: Body = EMPTY
     payload: Any = None
     fault: Fault | None = None
+    broken: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,13 @@ def error_response(
 
 def _repo_not_found() -> Response:
     return error_response(401, "Repository not found", "RepoNotFound")
+
+
+def _broken_tree() -> Response:
+    """The Hub's answer when its backend fails on a repo's tree, every time."""
+    response = error_response(500, "Internal Error - We're working hard to fix this as soon as possible!")
+    response.broken = True
+    return response
 
 
 def _content_response(
@@ -250,6 +259,8 @@ class HubApp:
         return self._with_fault(call, response, limit_headers)
 
     def _with_fault(self, call: _Call, response: Response, limit_headers: list[tuple[str, str]]) -> Response:
+        if response.broken:
+            return response
         applicable = {FaultKind.ERROR, FaultKind.SLOW, FaultKind.DROP}
         if call.request.method != "HEAD" and response.body.length >= 2:
             applicable.add(FaultKind.TRUNCATE)
@@ -365,6 +376,8 @@ class HubApp:
         snapshot = self._snapshot(call, repo_id, revision)
         if isinstance(snapshot, Response):
             return snapshot
+        if self.state.has_broken_tree(repo_id):
+            return _broken_tree()
         entries = tree_entries(snapshot, folder, call.params.flag("recursive"))
         if entries is None:
             return error_response(404, f'"{folder}" does not exist on "{revision}"', "EntryNotFound")

@@ -56,7 +56,8 @@ class HubState:
     `repos`, `seed`, `now` and `realism` (how messy repos are; realistic by default) fix the generated
     repos. `now` also anchors the simulated clock: generated dates lie before it, and mutations are
     stamped with `now` plus the real time elapsed since the repos were built (`clock()`), unless given
-    `at`.
+    `at`. `broken_tree_share` of the generated repos, picked by the seed, have a file tree the Hub
+    never manages to list (`broken_trees()`).
     """
 
     def __init__(
@@ -66,7 +67,10 @@ class HubState:
         now: datetime | None = None,
         *,
         realism: Realism | None = None,
+        broken_tree_share: float = 0.0,
     ) -> None:
+        if not 0.0 <= broken_tree_share <= 1.0:
+            raise ValueError("broken_tree_share must be between 0 and 1")
         self.seed = seed
         self.epoch = to_millis(_as_utc(now) if now else datetime.now(UTC).replace(microsecond=0))
         self._started = time.monotonic()
@@ -80,6 +84,10 @@ class HubState:
         self._next_index = repos
         self._view = HubView(built)
         self._edge_cases = {built[index].id: case for index, (case, _, _) in forced.items()}
+        broken = random.Random(f"{seed}:broken-trees").sample(  # noqa: S311 - reproducible
+            [repo.id for repo in built], round(broken_tree_share * repos)
+        )
+        self._broken_trees = set(broken)
         self._history: dict[str, dict[str, Repo]] = {}
         self._edits: dict[str, int] = {}
         self._blobs: dict[str, HubFile] | None = None
@@ -88,6 +96,14 @@ class HubState:
         """The current repos pinned to an edge case, and which: these exist whatever `realism` says."""
         with self._lock:
             return dict(self._edge_cases)
+
+    def broken_trees(self) -> frozenset[str]:
+        """The current repos whose file tree answers 500 on every request, for good."""
+        with self._lock:
+            return frozenset(self._broken_trees)
+
+    def has_broken_tree(self, repo_id: str) -> bool:
+        return repo_id in self._broken_trees
 
     def clock(self) -> datetime:
         """The simulated current time."""
@@ -184,6 +200,7 @@ class HubState:
             if repo is None:
                 raise KeyError(repo_id)
             self._history.pop(repo_id, None)
+            self._broken_trees.discard(repo_id)
             self._edge_cases.pop(repo_id, None)
             self._publish(r for r in self._view.repos if r.id != repo_id)
             return repo

@@ -189,7 +189,8 @@ class _Server(ThreadingHTTPServer):
 class HubSimulator:
     """A local stand-in for the Hugging Face Hub API, for tests, demos and benchmarks.
 
-    Options: how many `repos`, `seed`, `now` and `realism` (same values, same repos, see `HubState`); where to bind
+    Options: how many `repos`, `seed`, `now` and `realism` (same values, same repos, see `HubState`),
+    `broken_tree_share` of repos whose file tree always answers 500 (`state.broken_trees()`); where to bind
     (loopback only); rate limits per bucket (`api_*`, `resolvers_*`, `retry_after`); page sizes
     (`page_size` default and `max_page_size` cap of `/api/models`, `tree_page_size`); `tokens`
     accepted (None: any non-empty token); random faults (`fault_*`, `slow_delay`), also adjustable
@@ -203,6 +204,7 @@ class HubSimulator:
         now: datetime | None = None,
         *,
         realism: Realism | None = None,
+        broken_tree_share: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
         cdn_host: str = "127.0.0.2",
@@ -227,7 +229,7 @@ class HubSimulator:
     ) -> None:
         self._host, self._port = require_loopback(host), port
         self._cdn_host, self._cdn_port = require_loopback(cdn_host), cdn_port
-        self.state = HubState(repos, seed, now, realism=realism)
+        self.state = HubState(repos, seed, now, realism=realism, broken_tree_share=broken_tree_share)
         self.rate_limits = RateLimiter(
             {
                 "api": RateLimitPolicy(api_quota, api_window),

@@ -13,36 +13,28 @@ import pytest
 from ggufsync_assets.cli.main import main
 
 
-@pytest.fixture
-def serve() -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ggufsync_assets.cli.main",
-            "hub",
-            "serve",
-            "--port",
-            "0",
-            "--repos",
-            "50",
-            "--seed",
-            "3",
-            "--quota",
-            "40",
-            "--window",
-            "60",
-        ],
+def _serve(*flags: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ggufsync_assets.cli.main", "hub", "serve", "--port", "0", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.communicate(timeout=30)
+
+
+@pytest.fixture
+def serve() -> Iterator[subprocess.Popen[str]]:
+    process = _serve("--repos", "50", "--seed", "3", "--quota", "40", "--window", "60")
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)
+        _stop(process)
 
 
 def test_serve_prints_its_url_first_and_serves_the_repos(serve: subprocess.Popen[str]) -> None:
@@ -67,5 +59,23 @@ def test_serve_exits_zero_when_signalled(serve: subprocess.Popen[str], stop: sig
 def test_serve_rejects_a_fault_rate_outside_zero_to_one(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["hub", "serve", "--fault-rate", "1.5"])
+    assert exited.value.code == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_serve_breaks_the_share_of_trees_asked_for() -> None:
+    process = _serve("--repos", "20", "--broken-trees", "1")
+    try:
+        url = process.stdout.readline().strip()
+        repo_id = httpx.get(f"{url}/api/models", params={"limit": 1}, timeout=30).json()[0]["id"]
+        assert httpx.get(f"{url}/api/models/{repo_id}", timeout=30).status_code == 200
+        assert httpx.get(f"{url}/api/models/{repo_id}/tree/main", timeout=30).status_code == 500
+    finally:
+        _stop(process)
+
+
+def test_serve_rejects_a_broken_tree_share_outside_zero_to_one(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["hub", "serve", "--broken-trees", "-0.1"])
     assert exited.value.code == 2
     assert "between 0 and 1" in capsys.readouterr().err
