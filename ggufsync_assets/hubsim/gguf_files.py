@@ -7,6 +7,7 @@ bounded LRU, so thousands of multi-gigabyte files cost nothing until a client re
 
 from __future__ import annotations
 
+import struct
 import tempfile
 import threading
 from collections import OrderedDict
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 from gguf import GGUF_DEFAULT_ALIGNMENT, GGUFValueType, GGUFWriter, Keys, TokenType
@@ -26,7 +27,6 @@ _ZEROS = bytes(FILLER_CHUNK)
 
 _PROJECTOR_TYPES = {"gemma3": "gemma3", "qwen2vl": "qwen2.5vl", "llama": "pixtral"}
 _VISION_EMBEDDING = 1152
-_PACKED_ARRAY_MIN = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ class GGUFSpec:
     quantized_by: str | None = None
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=2)  # the strings are large; `_encoded_vocabulary` keeps what headers need
 def _vocabulary(tokenizer: Tokenizer) -> tuple[list[str], list[int]]:
     """Deterministic token strings (unique, special tokens at their real ids) and their token types."""
     consonants = "bcdfghjklmnprstv"
@@ -69,27 +69,39 @@ def _vocabulary(tokenizer: Tokenizer) -> tuple[list[str], list[int]]:
     return tokens, types
 
 
-class _Writer(GGUFWriter):
-    """GGUFWriter, with each tokenizer's arrays packed once: packing 150,000 token strings value by
-    value is most of a header's build time, and every file of a family repeats the same arrays."""
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """An array value already in its GGUF encoding (element type, count, elements)."""
 
-    _packed: ClassVar[dict[tuple[int, GGUFValueType, bool], tuple[object, bytes]]] = {}
-    _packed_lock: ClassVar[threading.Lock] = threading.Lock()
+    encoded: bytes
+
+
+class _Writer(GGUFWriter):
+    """GGUFWriter that writes `_Encoded` arrays as they are: packing 150,000 token strings value by
+    value is most of a header's build time, and every file of a family repeats the same arrays."""
 
     def _pack_val(
         self, val: Any, vtype: GGUFValueType, add_vtype: bool, sub_type: GGUFValueType | None = None
     ) -> bytes:
-        if vtype != GGUFValueType.ARRAY or len(val) < _PACKED_ARRAY_MIN:
-            return super()._pack_val(val, vtype, add_vtype, sub_type)
-        key = (id(val), vtype, add_vtype)
-        with self._packed_lock:
-            found = self._packed.get(key)
-        if found is not None and found[0] is val:  # the very list: `_vocabulary` keeps it alive
-            return found[1]
-        packed = super()._pack_val(val, vtype, add_vtype, sub_type)
-        with self._packed_lock:
-            self._packed[key] = (val, packed)
-        return packed
+        if isinstance(val, _Encoded):
+            return (self._pack("I", vtype) if add_vtype else b"") + val.encoded
+        return super()._pack_val(val, vtype, add_vtype, sub_type)
+
+
+@lru_cache(maxsize=32)  # a few MB each; the catalogue's families use 21 tokenizers
+def _encoded_vocabulary(tokenizer: Tokenizer) -> tuple[_Encoded, _Encoded]:
+    """The token list and token types of a tokenizer, encoded once, as GGUFWriter encodes arrays
+    (little-endian element type, element count, elements), but with struct and numpy in bulk."""
+    tokens, types = _vocabulary(tokenizer)
+    strings = [text.encode("utf-8") for text in tokens]
+    string_array = b"".join(
+        [
+            struct.pack("<IQ", GGUFValueType.STRING, len(strings)),
+            *(struct.pack("<Q", len(b)) + b for b in strings),
+        ]
+    )
+    int_array = struct.pack("<IQ", GGUFValueType.INT32, len(types)) + np.asarray(types, dtype="<i4").tobytes()
+    return _Encoded(string_array), _Encoded(int_array)
 
 
 def _tensors(spec: GGUFSpec) -> list[tuple[str, int]]:
@@ -122,10 +134,10 @@ def _add_model_metadata(writer: GGUFWriter, spec: GGUFSpec) -> None:
     writer.add_vocab_size(family.tokenizer.vocab_size)
     writer.add_file_type(quantization(spec.quant).file_type)
     writer.add_quantization_version(2)
-    tokens, types = _vocabulary(family.tokenizer)
+    tokens, types = _encoded_vocabulary(family.tokenizer)
     writer.add_tokenizer_model(family.tokenizer.model)
-    writer.add_token_list(tokens)
-    writer.add_token_types(types)
+    writer.add_key_value(Keys.Tokenizer.LIST, tokens, GGUFValueType.ARRAY)
+    writer.add_key_value(Keys.Tokenizer.TOKEN_TYPE, types, GGUFValueType.ARRAY)
     writer.add_bos_token_id(family.tokenizer.bos_id)
     writer.add_eos_token_id(family.tokenizer.eos_id)
     if family.tokenizer.chat_template is not None:
