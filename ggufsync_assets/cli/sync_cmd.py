@@ -100,8 +100,18 @@ def run_sync(
         run_config={"loggers": {"console": {"config": {"log_level": settings.log_level.value}}}},
     )
     if not result.success:
+        failed_checks = [
+            e
+            for e in result.get_asset_check_evaluations()
+            if not e.passed and e.severity is dg.AssetCheckSeverity.ERROR
+        ]
         failure = next((e for e in result.all_events if e.is_failure), None)
-        message = _why(failure) if failure else "see the run in the Dagster UI"
+        if failed_checks:
+            message = "; ".join(
+                f"blocking check {e.check_name} failed: {e.description}" for e in failed_checks
+            )
+        else:
+            message = _why(failure) if failure else "see the run in the Dagster UI"
         print(f"sync failed (run {result.run_id}): {message}", file=sys.stderr)
         return EXIT_SYNC_FAILED
     print_summary(CatalogueStore.from_settings(settings), result.run_id)

@@ -48,6 +48,10 @@ def _blocking(
     )
 
 
+def _repos(count: int) -> str:
+    return f"{count} repo" if count == 1 else f"{count} repos"
+
+
 def _named(repo_ids: list[str]) -> str:
     shown = ", ".join(repo_ids[:NAMED])
     return shown + (f" and {len(repo_ids) - NAMED} more" if len(repo_ids) > NAMED else "")
@@ -94,7 +98,7 @@ def build_checks(
             [minimum, NAMED],
         )
         if reasons:
-            description += "; why: " + ", ".join(f"{gap} ({count} repos)" for gap, count in reasons)
+            description += "; why: " + ", ".join(f"{gap} ({_repos(count)})" for gap, count in reasons)
         if worst:
             description += "; worst: " + ", ".join(
                 f"{repo_id} {score:.2f} ({', '.join(gaps)})" for repo_id, score, gaps in worst

@@ -1,7 +1,7 @@
 """Every asset check, made to fail through a real sync, and what its failure does to the run.
 
-The simulator makes each check's condition as a Hub could: a repo too bare for the configured
-minimum, broken listing records, a repo deleted between two syncs, and a .gguf file that holds a Git
+The simulator makes each check's condition as a Hub could: a repo whose file tree fails on every
+attempt, broken listing records, a repo deleted between two syncs, and a .gguf file that holds a Git
 LFS pointer instead of GGUF. Duplicate keys cannot come from the Hub (a repo renamed by case is
 caught up by the listing), so that scenario starts from a catalogue holding two spellings of a repo
 the sync does not list. A failing blocking check fails the run,
@@ -27,7 +27,7 @@ import pytest
 
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.hubsim import small_file
-from ggufsync_assets.hubsim.files import lfs_pointer
+from ggufsync_assets.hubsim.files import gguf_file, lfs_pointer
 from ggufsync_assets.settings import SyncMode
 from ggufsync_tests.pipeline.conftest import (
     Pipeline,
@@ -45,7 +45,7 @@ FRESH = tuple(f"fresh-publisher/Fresh-{letter}-GGUF" for letter in "ABC")
 REACHABLE = {"validation.min_completeness_score": 0.5}
 """A minimum the fresh repos reach, so that only the check a scenario aims at fails."""
 
-BARE = "fresh-publisher/Bare-GGUF"
+BROKEN_TREE = "fresh-publisher/Broken-Tree-GGUF"
 RENAMED = ("fresh-publisher/Renamed-GGUF", "fresh-publisher/renamed-gguf")
 SPELLINGS = ("old-publisher/Stale-GGUF", "old-publisher/stale-gguf")
 DELETED = "fresh-publisher/Deleted-GGUF"
@@ -78,8 +78,9 @@ DOWNSTREAM = {
 }
 WHY = {
     "completeness_meets_minimum": (
-        r"mean completeness 0\.\d+ is below validation\.min_completeness_score 1\.0 "
-        r"\(repos present: \d+, below the minimum: [1-9]\d*\)"
+        r"mean completeness 0\.\d+ >= validation\.min_completeness_score 0\.5; 1 of \d+ repos \([\d.]+%\) "
+        r"below it, > validation\.max_share_below_minimum 5\.0%; why: no file tree \(1 repo\); worst: "
+        + re.escape(f"{BROKEN_TREE} 0.20 (no file tree)")
     ),
     "no_duplicate_keys": re.escape(
         f"repo ids present more than once, compared without case: 1 ({' = '.join(SPELLINGS)})"
@@ -138,11 +139,15 @@ def synced(pipeline: Pipeline) -> SyncRun:
     return run
 
 
-def below_the_minimum(scenarios: Scenarios) -> Failed:
-    # No repo reaches a minimum of 1.0 when one of them has no card and no GGUF summary.
+def tree_lost(scenarios: Scenarios) -> Failed:
+    # One repo of the few in the window loses its file tree: the mean stays above the minimum, the
+    # share of repos below it does not.
     pipeline = scenarios.pipeline("completeness")
-    pipeline.sim.add(BARE, tags=("gguf",), card_data=None, gguf=None)
-    return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL, **{"validation.min_completeness_score": 1.0}))
+    pipeline.sim.add(BROKEN_TREE, tags=TAGS, files=[gguf_file("Model-Q4_K_M.gguf")], gated=False)
+    pipeline.sim.faults.script(
+        "error", count=1_000, status=500, path_prefix=f"/api/models/{BROKEN_TREE}/tree"
+    )
+    return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL))
 
 
 def two_spellings_in_the_catalogue(scenarios: Scenarios) -> Failed:
@@ -178,12 +183,12 @@ def lfs_pointer_as_gguf(scenarios: Scenarios) -> Failed:
     # A .gguf file committed without Git LFS: the repo holds the pointer text, not the model.
     pipeline = scenarios.pipeline("files", {"validation.enable_file_verification": True})
     pointer = lfs_pointer("0" * 64, 4_683_073_248)
-    pipeline.sim.add(POINTER, tags=TAGS, files=[small_file(POINTER_FILE, pointer)])
+    pipeline.sim.add(POINTER, tags=TAGS, files=[small_file(POINTER_FILE, pointer)], gated=False)
     return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL))
 
 
 SCENARIOS: dict[str, Callable[[Scenarios], Failed]] = {
-    "completeness_meets_minimum": below_the_minimum,
+    "completeness_meets_minimum": tree_lost,
     "no_duplicate_keys": two_spellings_in_the_catalogue,
     "rejects_below_bound": malformed_records,
     "listed_equals_catalogued": deleted_between_syncs,

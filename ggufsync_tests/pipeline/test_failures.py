@@ -1,7 +1,7 @@
 """Syncs that go wrong: a blocking check that fails, and broken records from the Hub.
 
 Incremental syncs keep these cheap; the simulator gets a few repos created a moment ago, so the
-incremental window holds them (one with no card and no GGUF summary, an incomplete entry). Listing
+incremental window holds them (a test may make one's file tree fail on every attempt). Listing
 pages of two records put only those fresh repos in the first pages of the gguf tag listing.
 """
 
@@ -16,17 +16,19 @@ import dagster as dg
 import pytest
 
 from ggufsync_assets.hubsim import HubSimulator
+from ggufsync_assets.hubsim.files import gguf_file
 from ggufsync_assets.settings import SyncMode
 from ggufsync_tests.pipeline.conftest import Pipeline, SyncRun, rows_of, start_simulator
 
 REPOS = 30
 SEED = 31
 FRESH = tuple(f"fresh-publisher/Fresh-{letter}-GGUF" for letter in "ABCDE")
-BARE = "fresh-publisher/Bare-GGUF"
-ATTAINABLE = {"validation.min_completeness_score": 0.5}
-"""The bare repo drags the window's mean completeness below the shipped minimum of 0.9."""
+BROKEN_TREE = "fresh-publisher/Broken-Tree-GGUF"
+ATTAINABLE = {"validation.min_completeness_score": 0.5, "validation.max_share_below_minimum": 1.0}
+"""Lenient enough that only a stricter minimum (IMPOSSIBLE) fails a sync that loses a tree."""
 PAGE_SIZE = 2
 IMPOSSIBLE = {"validation.min_completeness_score": 1.0}
+"""A minimum that any loss fails."""
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,9 @@ def sim(module_environment: Path) -> Iterator[HubSimulator]:
     simulator = start_simulator(REPOS, SEED, max_page_size=PAGE_SIZE)
     for repo_id in FRESH:
         simulator.add(repo_id, tags=("gguf", "text-generation"))
-    simulator.add(BARE, tags=("gguf",), card_data=None, gguf=None)
+    simulator.add(
+        BROKEN_TREE, tags=("gguf", "text-generation"), files=[gguf_file("Model-Q4_K_M.gguf")], gated=False
+    )
     try:
         yield simulator
     finally:
@@ -49,7 +53,13 @@ def instance(module_environment: Path) -> Iterator[dg.DagsterInstance]:
 
 @pytest.fixture
 def pipeline(sim: HubSimulator, instance: dg.DagsterInstance, tmp_path: Path) -> Pipeline:
+    sim.faults.clear()  # the simulator is shared: no test inherits another's faults
     return Pipeline(sim, tmp_path, instance, **ATTAINABLE)
+
+
+def lose_tree(pipeline: Pipeline, repo_id: str = BROKEN_TREE) -> None:
+    """The repo's file tree fails on every attempt from now on."""
+    pipeline.sim.faults.script("error", count=100_000, status=500, path_prefix=f"/api/models/{repo_id}/tree")
 
 
 def failed_steps(run: SyncRun) -> set[str]:
@@ -61,6 +71,7 @@ def failed_steps(run: SyncRun) -> set[str]:
 
 @pytest.fixture
 def failed_first_sync(pipeline: Pipeline) -> SyncRun:
+    lose_tree(pipeline)
     return pipeline.sync(SyncMode.INCREMENTAL, **IMPOSSIBLE)
 
 
@@ -104,6 +115,7 @@ def test_a_failing_check_leaves_the_published_catalogue_unchanged(pipeline: Pipe
     published = pipeline.catalogue.read_bytes()
     exports = {p.name: p.read_bytes() for p in (pipeline.catalogue.parent / "exports").iterdir()}
     pipeline.sim.edit(FRESH[0])
+    lose_tree(pipeline, FRESH[0])
 
     failed = pipeline.sync(SyncMode.INCREMENTAL, **IMPOSSIBLE)
 
@@ -116,13 +128,14 @@ def test_a_failing_check_leaves_the_published_catalogue_unchanged(pipeline: Pipe
 def test_without_preserve_data_on_failure_a_failing_check_publishes_what_was_written(
     pipeline: Pipeline,
 ) -> None:
+    lose_tree(pipeline)
     failed = pipeline.sync(
         SyncMode.INCREMENTAL, **IMPOSSIBLE, **{"error_handling.preserve_data_on_failure": False}
     )
 
     assert not failed.success
     assert failed.rows("SELECT run_id, status FROM sync_runs") == [(failed.run_id, "failed")]
-    assert set(FRESH) | {BARE} <= {r for (r,) in failed.rows("SELECT repo_id FROM models")}
+    assert set(FRESH) | {BROKEN_TREE} <= {r for (r,) in failed.rows("SELECT repo_id FROM models")}
 
 
 # ----- broken records ---------------------------------------------------------------------------
@@ -157,6 +170,6 @@ def test_malformed_records_make_up_nothing_in_the_catalogue(pipeline: Pipeline) 
     window_start = datetime.strptime(first_day, "%Y-%m-%d").replace(tzinfo=UTC)
     in_window = {r.id: r.sha for r in run.truth.values() if r.last_modified >= window_start}
     catalogued = dict(run.rows("SELECT repo_id, sha FROM models"))
-    assert set(FRESH) | {BARE} <= set(in_window)
+    assert set(FRESH) | {BROKEN_TREE} <= set(in_window)
     # Nothing made up, nothing lost: the name search lists the repos whose tag listing broke.
     assert catalogued == in_window

@@ -128,13 +128,21 @@ def test_every_repo_records_the_discovery_methods_that_found_it(full: SyncRun, p
     assert all(expected.values())
 
 
-def test_every_completeness_score_lies_between_zero_and_one(full: SyncRun) -> None:
-    [(repos, scored, low, high)] = full.rows(
-        "SELECT count(*), count(completeness_score), min(completeness_score), max(completeness_score) "
-        "FROM models"
+def test_a_full_sync_that_loses_nothing_scores_every_repo_complete(full: SyncRun) -> None:
+    [(repos, complete, gaps)] = full.rows(
+        "SELECT count(*), count(*) FILTER (WHERE completeness_score = 1.0), "
+        "count(*) FILTER (WHERE len(completeness_gaps) > 0) FROM models"
     )
-    assert scored == repos == len(full.truth)
-    assert 0.0 <= low < high <= 1.0  # the simulator plants repos without a card, summary or license
+    assert complete == repos == len(full.truth)
+    assert gaps == 0
+
+
+def test_every_card_score_lies_between_zero_and_one(full: SyncRun) -> None:
+    [(repos, scored, low, high)] = full.rows(
+        "SELECT count(*), count(card_score), min(card_score), max(card_score) FROM models"
+    )
+    assert scored == repos
+    assert 0.0 <= low < high <= 1.0  # the simulator plants repos without a card, license or base model
 
 
 def test_sync_runs_records_one_succeeded_complete_pass(full: SyncRun) -> None:
