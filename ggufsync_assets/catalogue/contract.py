@@ -148,6 +148,44 @@ MODEL_FILES = Table(
     key=("repo_id", "path"),
 )
 
+GGUF_HEADERS = Table(
+    "gguf_headers",
+    (
+        Column("repo_id", "VARCHAR", pl.String, required=True),
+        Column("path", "VARCHAR", pl.String, required=True),
+        Column("gguf_version", "INTEGER", pl.Int32),
+        Column("tensor_count", "BIGINT", pl.Int64),
+        Column("kv_count", "BIGINT", pl.Int64),
+        Column("architecture", "VARCHAR", pl.String),
+        Column("name", "VARCHAR", pl.String),
+        Column("basename", "VARCHAR", pl.String),
+        Column("size_label", "VARCHAR", pl.String),
+        Column("context_length", "BIGINT", pl.Int64),
+        Column("embedding_length", "BIGINT", pl.Int64),
+        Column("block_count", "BIGINT", pl.Int64),
+        Column("head_count", "BIGINT", pl.Int64),
+        Column("head_count_kv", "BIGINT", pl.Int64),
+        Column("key_length", "BIGINT", pl.Int64),
+        Column("value_length", "BIGINT", pl.Int64),
+        Column("expert_count", "BIGINT", pl.Int64),
+        Column("expert_used_count", "BIGINT", pl.Int64),
+        Column("sliding_window", "BIGINT", pl.Int64),
+        Column("file_type", "INTEGER", pl.Int32),
+        Column("file_type_label", "VARCHAR", pl.String),
+        Column("tokenizer_model", "VARCHAR", pl.String),
+        Column("vocab_size", "BIGINT", pl.Int64),
+        Column("has_chat_template", "BOOLEAN", pl.Boolean),
+        Column("split_no", "INTEGER", pl.Int32),
+        Column("split_count", "INTEGER", pl.Int32),
+        Column("kv_bytes_per_token", "BIGINT", pl.Int64),
+        Column("bytes_read", "BIGINT", pl.Int64, required=True),
+        Column("range_requests", "INTEGER", pl.Int32, required=True),
+        Column("error", "VARCHAR", pl.String),
+        Column("read_at", "TIMESTAMPTZ", UTC_TIME, required=True),
+    ),
+    key=("repo_id", "path"),
+)
+
 MODEL_HISTORY = Table(
     "model_history",
     (
@@ -177,6 +215,7 @@ SYNC_RUNS = Table(
         Column("repos_new", "BIGINT", pl.Int64),
         Column("repos_changed", "BIGINT", pl.Int64),
         Column("repos_refreshed", "BIGINT", pl.Int64),
+        Column("header_reads", "BIGINT", pl.Int64),
         Column("repos_removed", "BIGINT", pl.Int64),
         Column("rejects", "BIGINT", pl.Int64),
         Column("error", "VARCHAR", pl.String),
@@ -196,7 +235,7 @@ REJECTED_RECORDS = Table(
     ),
 )
 
-TABLES = (MODELS, MODEL_FILES, MODEL_HISTORY, SYNC_RUNS, REJECTED_RECORDS)
+TABLES = (MODELS, MODEL_FILES, GGUF_HEADERS, MODEL_HISTORY, SYNC_RUNS, REJECTED_RECORDS)
 """The public tables, in the order README documents them; each is exported as Parquet."""
 
 LISTING_COLUMNS = tuple(c for c in MODELS.columns if c.source in (Source.KEY, Source.LISTING))
@@ -204,8 +243,7 @@ MODEL_FRAME = MODELS.frame_schema(Source.KEY, Source.LISTING, Source.STAMP)
 """A listing step's models frame: the listing's values plus its stamps."""
 SUMMARY_FRAME = MODELS.frame_schema(Source.KEY, Source.FILES)
 """One row per refreshed repo: what its file tree says about the repo."""
-HEADER_FACTS_FRAME = {n: MODELS.column(n).dtype for n in ("repo_id", "architecture", "context_length")}
-"""Facts read from GGUF headers; they fill what the listing left empty."""
+HEADER_FRAME = GGUF_HEADERS.frame_schema()
 SCORE_FRAME = MODELS.frame_schema(Source.KEY, Source.SCORE)
 """One row per scored repo: its completeness score, what lowered it, and its card score."""
 FILE_FRAME = MODEL_FILES.frame_schema()

@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ggufsync_assets.catalogue.contract import MODELS, TABLES, Source
+from ggufsync_assets.catalogue.contract import HEADER_FRAME, MODELS, TABLES, Source
 from ggufsync_assets.catalogue.lease import Claim, Holder, Lease, Waiting, process_gone
 from ggufsync_assets.catalogue.schema import VIEWS, migrate
 from ggufsync_assets.catalogue.snapshot import open_snapshot
@@ -258,48 +258,49 @@ class CatalogueWriter:
             [since, since, until, until],
         ).fetchall()
 
-    def replace_files(self, files: pl.DataFrame, summaries: pl.DataFrame) -> None:
-        """Swap in the file lists of refreshed repos, and their per-repo summaries, repo by repo.
+    def replace_files(
+        self, files: pl.DataFrame, summaries: pl.DataFrame, headers: pl.DataFrame | None = None
+    ) -> None:
+        """Swap in the file lists of refreshed repos, their per-repo summaries and the GGUF headers
+        read from their files, repo by repo.
 
         `summaries` has one row per refreshed repo (contract.SUMMARY_FRAME); `files` has their
-        model_files rows.
-        A repo's old and new files never coexist: delete and insert share a transaction.
+        model_files rows and `headers` their gguf_headers rows (contract.HEADER_FRAME). A repo's old
+        and new files never coexist: delete and insert share a transaction. Facts read from headers
+        fill the repo's architecture and context length where the Hub's summary had none; they never
+        overwrite what the Hub said.
         """
+        headers = headers if headers is not None else pl.DataFrame(schema=HEADER_FRAME)
         for chunk in summaries.iter_slices(self.chunk_size):
-            repo_ids = chunk.get_column("repo_id")
-            chunk_files = files.filter(pl.col("repo_id").is_in(repo_ids.implode()))
+            repo_ids = chunk.get_column("repo_id").implode()
             with (
                 self._with_frame("incoming_summaries", chunk),
-                self._with_frame("incoming_files", chunk_files),
+                self._with_frame("incoming_files", files.filter(pl.col("repo_id").is_in(repo_ids))),
+                self._with_frame("incoming_headers", headers.filter(pl.col("repo_id").is_in(repo_ids))),
                 self.transaction() as con,
             ):
-                con.execute(
-                    "DELETE FROM model_files WHERE repo_id IN (SELECT repo_id FROM incoming_summaries)"
-                )
-                if chunk_files.height:
-                    con.execute("INSERT INTO model_files BY NAME SELECT * FROM incoming_files")
+                for table, incoming in (
+                    ("model_files", "incoming_files"),
+                    ("gguf_headers", "incoming_headers"),
+                ):
+                    con.execute(
+                        f"DELETE FROM {table} WHERE repo_id IN (SELECT repo_id FROM incoming_summaries)"  # noqa: S608
+                    )
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {incoming}")  # noqa: S608
                 con.execute(
                     f"UPDATE models SET {SUMMARY_UPDATES} "  # noqa: S608 - column names are ours
                     "FROM incoming_summaries s WHERE models.repo_id = s.repo_id"
                 )
-
-    def repos_without_header_facts(self) -> set[str]:
-        rows = self.con.sql(
-            "SELECT repo_id FROM models WHERE removed_at IS NULL "
-            "AND (architecture IS NULL OR context_length IS NULL)"
-        ).fetchall()
-        return {r[0] for r in rows}
-
-    def fill_header_facts(self, facts: pl.DataFrame) -> None:
-        """Facts read from GGUF headers fill gaps; they never overwrite what the Hub said."""
-        with self._with_frame("incoming_header_facts", facts), self.transaction() as con:
-            con.execute(
-                """
-                UPDATE models SET architecture = coalesce(models.architecture, h.architecture),
-                       context_length = coalesce(models.context_length, h.context_length)
-                FROM incoming_header_facts h WHERE models.repo_id = h.repo_id
-                """
-            )
+                con.execute(
+                    """
+                    UPDATE models SET architecture = coalesce(models.architecture, h.architecture),
+                           context_length = coalesce(models.context_length, h.context_length)
+                    FROM (SELECT repo_id, any_value(architecture) AS architecture,
+                                 max(context_length) AS context_length
+                          FROM incoming_headers WHERE error IS NULL GROUP BY repo_id) h
+                    WHERE models.repo_id = h.repo_id
+                    """
+                )
 
     def completeness_facts(
         self, since: datetime | None, until: datetime | None, card_facts: tuple[str, ...]
@@ -316,7 +317,7 @@ class CatalogueWriter:
                         ELSE 'current' END AS tree,
                    coalesce(f.files, 0) AS files,
                    coalesce(f.sized, 0) AS sized,
-                   coalesce(f.unreadable_headers, 0) AS unreadable_headers,
+                   coalesce(f.unreadable_headers, 0) + coalesce(h.unreadable, 0) AS unreadable_headers,
                    coalesce(len(m.listing_fixes), 0) AS fixes,
                    {present}
             FROM models m
@@ -325,6 +326,9 @@ class CatalogueWriter:
                        count(*) FILTER (WHERE NOT header_ok) AS unreadable_headers
                 FROM model_files GROUP BY repo_id
             ) f USING (repo_id)
+            LEFT JOIN (
+                SELECT repo_id, count(*) AS unreadable FROM gguf_headers WHERE error IS NOT NULL GROUP BY repo_id
+            ) h USING (repo_id)
             WHERE m.removed_at IS NULL
               AND (? IS NULL OR m.last_modified >= ?) AND (? IS NULL OR m.last_modified < ?)
             """,  # noqa: S608 - column names are ours

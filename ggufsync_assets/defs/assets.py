@@ -158,6 +158,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 run_id,
                 api_requests=client.stats.requests,
                 repos_refreshed=result.refreshed,
+                header_reads=result.header_requests,
                 rejects=result.rejected,
             )
         return _range_done(

@@ -60,20 +60,35 @@ def estimate_memory(
         raise ValueError(f"context must be a positive number of tokens, got {context}")
     if kv_bytes_per_element <= 0:
         raise ValueError(f"kv_bytes_per_element must be positive, got {kv_bytes_per_element}")
-    layers = _positive(header.block_count)
-    kv_heads = _positive(header.head_count if header.head_count_kv is None else header.head_count_kv)
-    key_length = _head_dimension(header.key_length, header)
-    value_length = _head_dimension(header.value_length, header)
-    if layers is None or kv_heads is None or key_length is None or value_length is None:
+    per_token = kv_bytes_per_token(header, kv_bytes_per_element=kv_bytes_per_element)
+    if per_token is None:
         return None
-    kv_cache = math.ceil(layers * context * kv_heads * (key_length + value_length) * kv_bytes_per_element)
-    overhead = OVERHEAD_FLOOR_BYTES + weights_bytes * OVERHEAD_PERCENT_OF_WEIGHTS // 100
+    kv_cache = math.ceil(per_token * context)
+    overhead = overhead_bytes(weights_bytes)
     return MemoryEstimate(
         weights_bytes=weights_bytes,
         kv_cache_bytes=kv_cache,
         overhead_bytes=overhead,
         total_bytes=weights_bytes + kv_cache + overhead,
     )
+
+
+def kv_bytes_per_token(header: GgufHeader, *, kv_bytes_per_element: float = F16_BYTES) -> float | None:
+    """KV cache bytes one token of context costs: layers * KV heads * (key + value length) * element
+    size; None when the header lacks a fact (see `estimate_memory`). The catalogue stores it per
+    header so that SQL can price any context."""
+    layers = _positive(header.block_count)
+    kv_heads = _positive(header.head_count if header.head_count_kv is None else header.head_count_kv)
+    key_length = _head_dimension(header.key_length, header)
+    value_length = _head_dimension(header.value_length, header)
+    if layers is None or kv_heads is None or key_length is None or value_length is None:
+        return None
+    return layers * kv_heads * (key_length + value_length) * kv_bytes_per_element
+
+
+def overhead_bytes(weights_bytes: int) -> int:
+    """The allowance for compute buffers: OVERHEAD_FLOOR_BYTES plus OVERHEAD_PERCENT_OF_WEIGHTS."""
+    return OVERHEAD_FLOOR_BYTES + weights_bytes * OVERHEAD_PERCENT_OF_WEIGHTS // 100
 
 
 def _head_dimension(length: int | None, header: GgufHeader) -> int | None:

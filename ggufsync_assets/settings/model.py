@@ -189,6 +189,11 @@ class Hub(Section):
     endpoint: HttpUrlStr = DEFAULT_ENDPOINT
 
 
+class GgufHeaders(Section):
+    read: bool = True
+    max_bytes: int = Field(16 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
+
+
 class Discovery(Section):
     authors: list[str] = Field(
         default_factory=lambda: [
@@ -240,6 +245,7 @@ class Settings(BaseSettings):
     custom_settings: CustomSettings = Field(default_factory=CustomSettings)
     hub: Hub = Field(default_factory=Hub)
     discovery: Discovery = Field(default_factory=Discovery)
+    gguf_headers: GgufHeaders = Field(default_factory=GgufHeaders)
 
     @classmethod
     def settings_customise_sources(

@@ -30,15 +30,17 @@ class Plan:
     rate: float = 1.0
 
 
+RANGE_READS_PER_HEADER = 2
+"""A header is read in a first 256 KiB and, for a large tokenizer, one read grown to its size."""
+
+
 def requests_per_repo(settings: Settings) -> int:
-    """Detail requests a refreshed repo costs: its tree (one page for nearly every repo), plus one
-    Range request each for file verification and (experimental) header reading; a Range request
+    """Detail requests a refreshed repo costs: its tree (one page for nearly every repo), plus the
+    Range reads of one header (for gguf_headers.read or file verification; with experimental
+    features, one per logical file, which a plan cannot count before the trees); a Range request
     that lands on a CDN is two requests (redirect and download)."""
-    return (
-        1
-        + 2 * settings.validation.enable_file_verification
-        + 2 * settings.custom_settings.enable_experimental_features
-    )
+    reads_header = settings.gguf_headers.read or settings.validation.enable_file_verification
+    return 1 + 2 * RANGE_READS_PER_HEADER * reads_header
 
 
 async def plan_sync(

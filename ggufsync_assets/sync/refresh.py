@@ -1,7 +1,9 @@
 """The files step: fetch the file tree of every new or changed repo in a window, and only those.
 
-Optionally (validation.enable_file_verification) it checks each refreshed repo's model file, and
-as an experimental feature reads GGUF headers for facts the listing lacked.
+For each refreshed repo it also reads the GGUF header of one representative weights file
+(gguf_headers.read; every logical file's with custom_settings.enable_experimental_features), and
+with validation.enable_file_verification checks that file's magic, version and split count and
+every file's size.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from ggufsync_assets.catalogue.contract import FILE_FRAME, HEADER_FACTS_FRAME, REJECT_FRAME, SUMMARY_FRAME
-from ggufsync_assets.gguf.header import GgufHeaderError, parse_header
+from ggufsync_assets.catalogue.contract import FILE_FRAME, HEADER_FRAME, REJECT_FRAME, SUMMARY_FRAME
+from ggufsync_assets.gguf.header import GgufHeader
 from ggufsync_assets.hub.client import HubClient
-from ggufsync_assets.hub.errors import HubError, HubNotFound, HubResponseError
+from ggufsync_assets.hub.errors import HubError, HubNotFound
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.files import repo_files
+from ggufsync_assets.sync.headers import HeaderRead, header_row, header_targets, read_header
 from ggufsync_assets.sync.records import reject_row
 from ggufsync_assets.sync.window import Window
 from ggufsync_assets.sync.writer import SyncWriter, WriteBehind
@@ -32,9 +35,8 @@ log = logging.getLogger("ggufsync.sync")
 
 _T = TypeVar("_T")
 
-HEADER_FIRST_READ = 256 * 1024
-HEADER_MAX_READ = 16 * 1024 * 1024
 MAGIC_READ = 8
+"""A .gguf file no larger than its magic and version cannot be a model."""
 
 
 @dataclass
@@ -44,6 +46,8 @@ class FilesResult:
     rejected: int = 0
     gone: int = 0
     headers_read: int = 0
+    header_requests: int = 0
+    headers_unreadable: int = 0
     verified: int = 0
     verification_failures: int = 0
 
@@ -66,9 +70,13 @@ async def refresh_files(
         if settings.performance.enable_parallel_processing
         else 1
     )
-    verify = settings.validation.enable_file_verification
-    read_headers = settings.custom_settings.enable_experimental_features
-    needs_header = writer.repos_without_header_facts() if read_headers else set()
+    inspection = _Inspector(
+        client,
+        verify=settings.validation.enable_file_verification,
+        keep_headers=settings.gguf_headers.read,
+        every_logical_file=settings.custom_settings.enable_experimental_features,
+        max_bytes=settings.gguf_headers.max_bytes,
+    )
 
     async def one(repo_id: str, sha: str) -> tuple[str, str, Any]:
         try:
@@ -78,10 +86,7 @@ async def refresh_files(
         except HubError as exc:
             return repo_id, sha, exc
         files = repo_files(repo_id, sha, entries, endpoint=client.options.endpoint, now=now)
-        facts = await _inspect(
-            client, repo_id, sha, files.files, verify=verify, header=repo_id in needs_header
-        )
-        return repo_id, sha, (files, facts)
+        return repo_id, sha, (files, await inspection.inspect(repo_id, sha, files.files))
 
     chunk = _Chunk()
     with WriteBehind() as writes:
@@ -123,7 +128,7 @@ class _Chunk:
     files: list[dict[str, Any]] = field(default_factory=list)
     summaries: list[dict[str, Any]] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
-    header_facts: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, Any]] = field(default_factory=list)
 
     def add(
         self, repo_id: str, sha: str, outcome: Any, result: FilesResult, *, run_id: str, now: datetime
@@ -150,18 +155,33 @@ class _Chunk:
         result.files += len(files.files)
         result.verified += facts.verified
         result.verification_failures += facts.failures
-        if facts.header:
-            result.headers_read += 1
-            self.header_facts.append({"repo_id": repo_id, **facts.header})
+        for read in facts.reads:
+            result.header_requests += read.requests
+            if read.error is not None:
+                result.headers_unreadable += 1
+                result.rejected += 1
+                self.rejects.append(
+                    reject_row(
+                        {"id": repo_id, "sha": sha},
+                        f"GGUF header of {read.path}: {read.error}",
+                        run_id=run_id,
+                        stage="files",
+                        now=now,
+                    )
+                )
+            elif read.header is not None:
+                result.headers_read += 1
+        self.headers += [
+            header_row(repo_id, read, now) for read in facts.reads if facts.kept and not read.denied
+        ]
 
     def write(self, writer: SyncWriter) -> None:
         if self.summaries:
             writer.replace_files(
                 pl.DataFrame(self.files, schema=FILE_FRAME),
                 pl.DataFrame(self.summaries, schema=SUMMARY_FRAME),
+                pl.DataFrame(self.headers, schema=HEADER_FRAME),
             )
-        if self.header_facts:
-            writer.fill_header_facts(pl.DataFrame(self.header_facts, schema=HEADER_FACTS_FRAME))
         if self.rejects:
             writer.add_rejects(pl.DataFrame(self.rejects, schema=REJECT_FRAME))
 
@@ -170,47 +190,51 @@ class _Chunk:
 class _Inspection:
     verified: int = 0
     failures: int = 0
-    header: dict[str, Any] | None = None
+    reads: list[HeaderRead] = field(default_factory=list)
+    kept: bool = False
 
 
-async def _inspect(
-    client: HubClient, repo_id: str, sha: str, files: list[dict[str, Any]], *, verify: bool, header: bool
-) -> _Inspection:
-    """File verification and, as an experimental feature, header facts for repos whose listing had
-    no `gguf` summary. Verification checks every file's size and reads the magic bytes of one model
-    file per repo: one Range request a repo keeps it affordable at Hub scale."""
-    found = _Inspection()
-    model = next((f for f in files if f["split_index"] in (None, 1) and not f["is_mmproj"]), None)
-    if verify and model is not None:
-        ok = all(f["size_bytes"] > MAGIC_READ for f in files)
-        try:
-            data = await client.read_range(repo_id, model["path"], 0, MAGIC_READ - 1, revision=sha)
-            ok = ok and data[:4] == b"GGUF"
-        except HubResponseError as exc:
-            if exc.status in (401, 403):  # gated and no access: unverifiable, not broken
-                return found
-            ok = False
-        except HubError:
-            ok = False
-        model["header_ok"] = ok
-        found.verified += 1
-        found.failures += not ok
-    if header and model is not None:
-        found.header = await _read_header_facts(client, repo_id, sha, model["path"], model["size_bytes"])
-    return found
+@dataclass(frozen=True)
+class _Inspector:
+    """Header reads and file verification of one refreshed repo."""
+
+    client: HubClient
+    verify: bool
+    keep_headers: bool
+    every_logical_file: bool
+    max_bytes: int
+
+    async def inspect(self, repo_id: str, sha: str, files: list[dict[str, Any]]) -> _Inspection:
+        found = _Inspection(kept=self.keep_headers)
+        if not (self.keep_headers or self.verify):
+            return found
+        for target in header_targets(files, every_logical_file=self.every_logical_file and self.keep_headers):
+            found.reads.append(
+                await read_header(
+                    self.client,
+                    repo_id,
+                    sha,
+                    target["path"],
+                    size=target["size_bytes"],
+                    max_bytes=self.max_bytes,
+                )
+            )
+        if self.verify and found.reads and not found.reads[0].denied:
+            model, first = header_targets(files, every_logical_file=False)[0], found.reads[0]
+            ok = (
+                all((f["size_bytes"] or 0) > MAGIC_READ for f in files)
+                and first.error is None
+                and first.header is not None
+                and _split_matches(model, first.header)
+            )
+            model["header_ok"] = ok
+            found.verified += 1
+            found.failures += not ok
+        return found
 
 
-async def _read_header_facts(
-    client: HubClient, repo_id: str, sha: str, path: str, size: int
-) -> dict[str, Any] | None:
-    length = HEADER_FIRST_READ
-    while True:
-        end = min(length, size) - 1
-        try:
-            parsed = parse_header(await client.read_range(repo_id, path, 0, end, revision=sha))
-        except (HubError, GgufHeaderError) as exc:
-            log.warning("could not read the GGUF header of %s/%s: %s", repo_id, path, exc)
-            return None
-        if parsed.header_complete or end + 1 >= min(size, HEADER_MAX_READ):
-            return {"architecture": parsed.architecture, "context_length": parsed.context_length}
-        length = min(max(parsed.bytes_needed or 0, length * 2), HEADER_MAX_READ)
+def _split_matches(model: dict[str, Any], header: GgufHeader) -> bool:
+    """The split count a file's name declares is the one its header declares."""
+    if model["split_count"] is None:
+        return header.split_count in (None, 1)
+    return bool(header.split_count == model["split_count"])

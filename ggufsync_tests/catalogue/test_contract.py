@@ -47,7 +47,7 @@ def _readme_list(table: str) -> list[str]:
     return re.findall(r"`(\w+)`", inner.group(1))
 
 
-@pytest.mark.parametrize("table", ["models", "model_files"], ids=str)
+@pytest.mark.parametrize("table", ["models", "model_files", "gguf_headers"], ids=str)
 def test_readme_documents_every_column_with_its_type(table: str) -> None:
     contract = next(t for t in TABLES if t.name == table)
     assert _readme_table(table) == {c.name: c.sql for c in contract.columns}

@@ -61,6 +61,11 @@ def store(tmp_path: Path) -> CatalogueStore:
         writer.con.execute(
             "INSERT INTO rejected_records VALUES ('r1', 'x/y', 'listing', 'no sha', NULL, ?)", [SYNC_1]
         )
+        writer.con.execute(
+            "INSERT INTO gguf_headers (repo_id, path, architecture, bytes_read, range_requests, read_at) "
+            "VALUES ('bartowski/Qwen2.5-7B-Instruct-GGUF', 'q4_k_m.gguf', 'qwen2', 262144, 1, ?)",
+            [SYNC_1],
+        )
         writer.finish_run("r1", status="succeeded", finished_at=SYNC_1)
     store.publish()
     return store

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
 import pytest
 
-from ggufsync_assets.catalogue.contract import HEADER_FACTS_FRAME
+from ggufsync_assets.catalogue.contract import HEADER_FRAME
 from ggufsync_assets.catalogue.schema import SCHEMA_VERSION
 from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter, UpsertCounts
 from ggufsync_assets.gguf.quality import quality_table
@@ -346,15 +347,25 @@ def test_repos_needing_files_respect_the_window(writer: CatalogueWriter) -> None
 # ----- header facts ----------------------------------------------------------------------------
 
 
-def test_repos_without_header_facts_lack_an_architecture_or_a_context_length(writer: CatalogueWriter) -> None:
-    writer.upsert_models(
-        models(
-            model("a/known"), model("a/no-arch", architecture=None), model("a/no-ctx", context_length=None)
-        ),
-        run_id="r1",
-        now=SYNC_1,
+def header(repo_id: str, path: str, **facts: Any) -> dict[str, Any]:
+    """A gguf_headers row as the files step writes it."""
+    return {
+        "repo_id": repo_id,
+        "path": path,
+        "bytes_read": 1024,
+        "range_requests": 1,
+        "read_at": SYNC_1,
+        **facts,
+    }
+
+
+def put_files_and_headers(writer: CatalogueWriter, repo_id: str, *headers: dict[str, Any]) -> None:
+    file_rows = [gguf(repo_id, "m-Q4_K_M.gguf", 10, "Q4_K_M")]
+    writer.replace_files(
+        files(*file_rows),
+        summaries(summary_of(repo_id, file_rows)),
+        pl.DataFrame(list(headers), schema=HEADER_FRAME),
     )
-    assert writer.repos_without_header_facts() == {"a/no-arch", "a/no-ctx"}
 
 
 def test_header_facts_fill_gaps_and_never_overwrite_the_hub(writer: CatalogueWriter) -> None:
@@ -363,20 +374,31 @@ def test_header_facts_fill_gaps_and_never_overwrite_the_hub(writer: CatalogueWri
         run_id="r1",
         now=SYNC_1,
     )
-    writer.fill_header_facts(
-        pl.DataFrame(
-            [
-                {"repo_id": "a/known", "architecture": "llama", "context_length": 1},
-                {"repo_id": "a/blank", "architecture": "gemma3", "context_length": 131_072},
-            ],
-            schema=HEADER_FACTS_FRAME,
-        )
+    put_files_and_headers(
+        writer, "a/known", header("a/known", "m-Q4_K_M.gguf", architecture="llama", context_length=1)
+    )
+    put_files_and_headers(
+        writer, "a/blank", header("a/blank", "m-Q4_K_M.gguf", architecture="gemma3", context_length=131_072)
     )
     assert rows(writer, "SELECT repo_id, architecture, context_length FROM models ORDER BY repo_id") == [
         ("a/blank", "gemma3", 131_072),
         ("a/known", "qwen2", 32_768),
     ]
-    assert writer.repos_without_header_facts() == set()
+
+
+def test_an_unreadable_header_fills_nothing(writer: CatalogueWriter) -> None:
+    writer.upsert_models(models(model("a/blank", architecture=None)), run_id="r1", now=SYNC_1)
+    put_files_and_headers(
+        writer, "a/blank", header("a/blank", "m-Q4_K_M.gguf", architecture="x", error="bad magic")
+    )
+    assert rows(writer, "SELECT architecture FROM models") == [(None,)]
+
+
+def test_a_refresh_replaces_the_repos_header_rows(writer: CatalogueWriter) -> None:
+    writer.upsert_models(models(model("a/repo")), run_id="r1", now=SYNC_1)
+    put_files_and_headers(writer, "a/repo", header("a/repo", "old.gguf"), header("a/repo", "older.gguf"))
+    put_files_and_headers(writer, "a/repo", header("a/repo", "m-Q4_K_M.gguf"))
+    assert rows(writer, "SELECT path FROM gguf_headers") == [("m-Q4_K_M.gguf",)]
 
 
 # ----- removals ---------------------------------------------------------------------------------

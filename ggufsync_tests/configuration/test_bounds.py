@@ -50,6 +50,11 @@ def test_max_share_below_minimum_lies_between_zero_and_one(value: float) -> None
     assert _accepts(validation={"max_share_below_minimum": value}) == (0 <= value <= 1)
 
 
+@given(st.integers(min_value=0, max_value=1 << 30))
+def test_max_bytes_of_a_header_read_is_bounded(value: int) -> None:
+    assert _accepts(gguf_headers={"max_bytes": value}) == (64 * 1024 <= value <= 256 * 1024 * 1024)
+
+
 @given(st.integers(min_value=1, max_value=500), st.integers(min_value=1, max_value=500))
 def test_full_sync_threshold_is_at_least_the_incremental_window(window: int, threshold: int) -> None:
     sync = {"incremental_window_hours": window, "full_sync_threshold_hours": threshold}

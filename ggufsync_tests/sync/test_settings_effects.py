@@ -1,4 +1,4 @@
-"""Settings that change how the files step works: parallelism, verification, experimental headers."""
+"""Settings that change how the files step works: parallelism, header reads, verification."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from ggufsync_assets.hub.client import ClientOptions, HubClient
-from ggufsync_assets.hubsim import HubSimulator, gguf_file
+from ggufsync_assets.hubsim import HubSimulator, gguf_file, small_file
 from ggufsync_assets.sync.refresh import refresh_files
 from ggufsync_tests.sync.conftest import EVERYTHING, SYNC_NOW, Sync
 
@@ -46,12 +46,12 @@ def _summaryless(sim: HubSimulator) -> str:
     return repo.id
 
 
-def test_experimental_features_read_missing_facts_from_the_gguf_header(
+def test_headers_fill_the_facts_the_listing_lacked(
     hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
 ) -> None:
     sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
     repo_id = _summaryless(sim)
-    sync = sync_factory(sim, custom_settings={"enable_experimental_features": True})
+    sync = sync_factory(sim)
     sync.list()
     assert sync.refresh().headers_read == 1
     [(architecture, context_length)] = sync.rows(
@@ -61,30 +61,91 @@ def test_experimental_features_read_missing_facts_from_the_gguf_header(
     assert context_length == 32768
 
 
-def test_without_experimental_features_no_header_is_read(
+def _two_quantizations(sim: HubSimulator) -> str:
+    files = [gguf_file("model-Q4_K_M.gguf"), gguf_file("model-Q8_0.gguf", quant="Q8_0")]
+    return sim.add("someone/Two-GGUF", tags=("gguf",), files=files, gated=False).id
+
+
+def test_one_representative_header_is_read_per_repo(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
+    repo_id = _two_quantizations(sim)
+    sync = sync_factory(sim)
+    sync.list()
+    sync.refresh()
+    assert sync.rows("SELECT repo_id, path, file_type_label FROM gguf_headers") == [
+        (repo_id, "model-Q4_K_M.gguf", "Q4_K_M")
+    ]
+
+
+def test_experimental_features_read_every_logical_files_header(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
+    _two_quantizations(sim)
+    sync = sync_factory(sim, custom_settings={"enable_experimental_features": True})
+    sync.list()
+    sync.refresh()
+    assert sync.rows("SELECT path FROM gguf_headers ORDER BY path") == [
+        ("model-Q4_K_M.gguf",),
+        ("model-Q8_0.gguf",),
+    ]
+
+
+def test_without_header_reads_no_header_is_fetched(
     hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
 ) -> None:
     sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
     repo_id = _summaryless(sim)
-    sync = sync_factory(sim)
+    sync = sync_factory(sim, gguf_headers={"read": False})
     sync.list()
     assert sync.refresh().headers_read == 0
     assert sync.rows("SELECT architecture FROM models WHERE repo_id = ?", repo_id) == [(None,)]
     assert not [r for r in sim.requests if r.host == "cdn"]
 
 
-def test_file_verification_reads_the_magic_bytes_of_one_model_file_per_repo(
+def test_a_header_is_read_in_growing_ranges_never_past_max_bytes(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
+    repo_id = _summaryless(sim)  # a Qwen tokenizer: a header of a few MiB
+    sync = sync_factory(sim, gguf_headers={"max_bytes": 1024 * 1024})
+    sync.list()
+    result = sync.refresh()
+    [(error, bytes_read)] = sync.rows("SELECT error, bytes_read FROM gguf_headers WHERE repo_id = ?", repo_id)
+    assert error == "header larger than gguf_headers.max_bytes (1048576 bytes)"
+    assert bytes_read <= 256 * 1024 + 512 * 1024 + 1024 * 1024
+    assert result.headers_unreadable == 1
+
+
+def test_an_unreadable_header_is_a_completeness_gap_and_a_reject(
     hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
 ) -> None:
     sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
     sim.add(
-        "someone/Verified-GGUF",
-        tags=("gguf",),
-        files=[gguf_file("model-Q4_K_M.gguf"), gguf_file("model-Q8_0.gguf", quant="Q8_0")],
+        "someone/Broken-GGUF", tags=("gguf",), files=[small_file("model-Q4_K_M.gguf", b"GGUF" + bytes(60))]
     )
-    sync = sync_factory(sim, validation={"enable_file_verification": True})
+    sync = sync_factory(sim)
+    sync.list()
+    sync.refresh()
+    sync.score()
+    assert sync.rows("SELECT completeness_gaps FROM models") == [(["unreadable GGUF header"],)]
+    [(stage, reason)] = sync.rows("SELECT stage, reason FROM rejected_records")
+    assert stage == "files"
+    assert reason.startswith("GGUF header of model-Q4_K_M.gguf: not a readable GGUF header: ")
+
+
+def test_file_verification_reads_the_header_of_one_model_file_per_repo(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
+    _two_quantizations(sim)
+    sync = sync_factory(sim, validation={"enable_file_verification": True}, gguf_headers={"read": False})
     sync.list()
     result = sync.refresh()
     assert (result.verified, result.verification_failures) == (1, 0)
-    assert len([r for r in sim.requests if r.host == "cdn"]) == 1
+    assert {r.path.rsplit("/", 1)[-1] for r in sim.requests if r.host == "api" and "/resolve/" in r.path} == {
+        "model-Q4_K_M.gguf"
+    }
     assert sync.rows("SELECT count(*) FROM model_files WHERE header_ok") == [(1,)]

@@ -1,0 +1,124 @@
+"""What a repo's weights files really are: their GGUF headers, read over HTTP Range requests.
+
+Only a prefix of a file is fetched, never the multi-gigabyte whole: the first read takes
+HEADER_FIRST_READ bytes, and each further read grows the range to what the parser says the header
+needs (at least twice the last), never past gguf_headers.max_bytes. The resolve URL redirects
+to the CDN; the client follows it within security.allowed_domains and sends the token to the Hub
+host only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ggufsync_assets.gguf.header import GgufHeader, GgufHeaderError, parse_header
+from ggufsync_assets.gguf.memory import kv_bytes_per_token
+from ggufsync_assets.hub.client import HubClient
+from ggufsync_assets.hub.errors import HubError, HubResponseError
+
+HEADER_FIRST_READ = 256 * 1024
+NO_ACCESS = (401, 403)
+"""A gated repo we may not read: unreadable for us, not broken."""
+
+
+@dataclass(frozen=True)
+class HeaderRead:
+    """One file's header read: the header (complete unless `error` says otherwise), its cost, and
+    why it could not be read. `denied`: the file may not be read with our credentials."""
+
+    path: str
+    header: GgufHeader | None
+    bytes_read: int
+    requests: int
+    error: str | None = None
+    denied: bool = False
+
+
+def header_targets(files: list[dict[str, Any]], *, every_logical_file: bool) -> list[dict[str, Any]]:
+    """The weights files whose header is read: the first part of each logical file (projectors
+    excluded), in path order; only the first of them unless `every_logical_file`."""
+    firsts = sorted(
+        (f for f in files if not f["is_mmproj"] and f["split_index"] in (None, 1)), key=lambda f: f["path"]
+    )
+    return firsts if every_logical_file else firsts[:1]
+
+
+async def read_header(
+    client: HubClient, repo_id: str, sha: str, path: str, *, size: int | None, max_bytes: int
+) -> HeaderRead:
+    """The header of `path` at commit `sha`, in as few Range requests as its size allows."""
+    limit = min(size, max_bytes) if size else max_bytes
+    length, bytes_read, requests = min(HEADER_FIRST_READ, limit), 0, 0
+    while True:
+        try:
+            data = await client.read_range(repo_id, path, 0, length - 1, revision=sha)
+        except HubResponseError as exc:
+            if exc.status in NO_ACCESS:
+                return HeaderRead(path, None, bytes_read, requests, denied=True)
+            return HeaderRead(path, None, bytes_read, requests + 1, f"could not be fetched: {exc}")
+        except HubError as exc:
+            return HeaderRead(path, None, bytes_read, requests + 1, f"could not be fetched: {exc}")
+        requests, bytes_read = requests + 1, bytes_read + len(data)
+        try:
+            parsed = parse_header(data)
+        except GgufHeaderError as exc:
+            return HeaderRead(path, None, bytes_read, requests, f"not a readable GGUF header: {exc}")
+        if parsed.header_complete:
+            return HeaderRead(path, parsed, bytes_read, requests)
+        if len(data) < length or (size is not None and length >= size):
+            return HeaderRead(path, parsed, bytes_read, requests, "the file ends inside its header")
+        if length >= max_bytes:
+            return HeaderRead(
+                path,
+                parsed,
+                bytes_read,
+                requests,
+                f"header larger than gguf_headers.max_bytes ({max_bytes} bytes)",
+            )
+        length = min(limit, 2 * max(parsed.bytes_needed or 0, length))
+
+
+def header_row(repo_id: str, read: HeaderRead, now: datetime) -> dict[str, Any]:
+    """The gguf_headers row of a read (contract.GGUF_HEADERS)."""
+    header = read.header
+    facts: dict[str, Any] = {}
+    if header is not None:
+        per_token = kv_bytes_per_token(header)
+        facts = {
+            "gguf_version": header.version,
+            "tensor_count": header.tensor_count,
+            "kv_count": header.kv_count,
+            "architecture": header.architecture,
+            "name": header.name,
+            "basename": header.basename,
+            "size_label": header.size_label,
+            "context_length": header.context_length,
+            "embedding_length": header.embedding_length,
+            "block_count": header.block_count,
+            "head_count": header.head_count,
+            "head_count_kv": header.head_count_kv,
+            "key_length": header.key_length,
+            "value_length": header.value_length,
+            "expert_count": header.expert_count,
+            "expert_used_count": header.expert_used_count,
+            "sliding_window": header.sliding_window,
+            "file_type": header.file_type,
+            "file_type_label": header.quantization,
+            "tokenizer_model": header.tokenizer_model,
+            "vocab_size": header.vocab_size,
+            "has_chat_template": header.has_chat_template,
+            "split_no": header.split_no,
+            "split_count": header.split_count,
+            "kv_bytes_per_token": round(per_token) if per_token is not None else None,
+        }
+    return {
+        "repo_id": repo_id,
+        "path": read.path,
+        **facts,
+        "bytes_read": read.bytes_read,
+        "range_requests": read.requests,
+        "error": read.error,
+        "read_at": now,
+    }
