@@ -80,7 +80,9 @@ class GgufHeader:
     Head counts given per layer hold their largest element: the memory estimate wants an upper bound.
     `vocab_size` is the element count of the token list, known from the array's own header even when
     the prefix ends among its strings. `bytes_needed` is a lower bound on the prefix length (counted from
-    the start of the file) that holds the whole key/value section, or None when the header is complete.
+    the start of the file) that holds the whole key/value section, or None when the header is complete;
+    `bytes_likely` a likelier length, pricing the rest of a string array cut short at the mean size of
+    its strings so far (a tokenizer's 150,000 tokens are the bulk of a header).
     """
 
     version: int | None
@@ -110,14 +112,17 @@ class GgufHeader:
     split_tensors_count: int | None
     header_complete: bool
     bytes_needed: int | None
+    bytes_likely: int | None = None
 
 
 class _Truncated(Exception):
-    """The prefix ended; `needed` is a lower bound on the prefix length that would have sufficed."""
+    """The prefix ended; `needed` is a lower bound on the prefix length that would have sufficed, and
+    `likely` (at least `needed`) what it probably is."""
 
-    def __init__(self, needed: int) -> None:
+    def __init__(self, needed: int, likely: int | None = None) -> None:
         super().__init__(needed)
         self.needed = needed
+        self.likely = max(needed, likely or needed)
 
 
 class _Cursor:
@@ -205,18 +210,23 @@ class _Cursor:
 
     def _skip_strings(self, count: int) -> None:
         """Walk the length prefixes only: no string is decoded or copied."""
-        data, pos, size = self.data, self.pos, len(self.data)
+        data, start, pos, size = self.data, self.pos, self.pos, len(self.data)
         read_length = self.structs["Q"].unpack_from
+
+        def truncated(needed: int, left: int) -> _Truncated:
+            mean = (pos - start) / index if index else _LENGTH_SIZE
+            return _Truncated(needed, round(pos + left * mean))
+
         for index in range(count):
             remaining = (count - index - 1) * _LENGTH_SIZE
             if pos + _LENGTH_SIZE > size:
-                raise _Truncated(pos + _LENGTH_SIZE + remaining)
+                raise truncated(pos + _LENGTH_SIZE + remaining, count - index)
             (length,) = read_length(data, pos)
             if length > MAX_LENGTH:
                 raise GgufHeaderError(f"string length {length} at offset {pos} exceeds {MAX_LENGTH} bytes")
             pos += _LENGTH_SIZE + length
             if pos > size:
-                raise _Truncated(pos + remaining)
+                raise truncated(pos + remaining, count - index - 1)
         self.pos = pos
 
     def value(self, value_type: int) -> Scalar:
@@ -263,7 +273,7 @@ def parse_header(data: bytes) -> GgufHeader:
 
     values: dict[str, Scalar] = {}
     array_counts: dict[str, int] = {}
-    bytes_needed = None
+    bytes_needed = bytes_likely = None
     for index in range(kv_count):
         try:
             key = cursor.string("key")
@@ -280,10 +290,17 @@ def parse_header(data: bytes) -> GgufHeader:
             else:
                 cursor.skip_elements(element_type, count)
         except _Truncated as truncated:
-            bytes_needed = truncated.needed + (kv_count - index - 1) * _MIN_KV_SIZE
+            rest = (kv_count - index - 1) * _MIN_KV_SIZE
+            bytes_needed, bytes_likely = truncated.needed + rest, truncated.likely + rest
             break
     return _header(
-        version, tensor_count, kv_count, values, array_counts=array_counts, bytes_needed=bytes_needed
+        version,
+        tensor_count,
+        kv_count,
+        values,
+        array_counts=array_counts,
+        bytes_needed=bytes_needed,
+        bytes_likely=bytes_likely,
     )
 
 
@@ -337,6 +354,7 @@ def _header(
     *,
     array_counts: dict[str, int],
     bytes_needed: int | None,
+    bytes_likely: int | None,
 ) -> GgufHeader:
     architecture = _str(values, Keys.General.ARCHITECTURE)
 
@@ -372,4 +390,5 @@ def _header(
         split_tensors_count=_int(values, Keys.Split.LLM_KV_SPLIT_TENSORS_COUNT),
         header_complete=bytes_needed is None,
         bytes_needed=bytes_needed,
+        bytes_likely=bytes_likely,
     )

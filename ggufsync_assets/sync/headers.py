@@ -1,10 +1,11 @@
 """What a repo's weights files really are: their GGUF headers, read over HTTP Range requests.
 
 Only a prefix of a file is fetched, never the multi-gigabyte whole: the first read takes
-HEADER_FIRST_READ bytes, and each further read grows the range to what the parser says the header
-needs (at least twice the last), never past gguf_headers.max_bytes. The resolve URL redirects
-to the CDN; the client follows it within security.allowed_domains and sends the token to the Hub
-host only.
+HEADER_FIRST_READ bytes, and each further read grows the range to half again what the parser
+expects the header to need (at least HEADER_FIRST_READ more than the last), never past
+gguf_headers.max_bytes: a header with one large tokenizer array takes two reads. The resolve URL
+redirects to the CDN; the client follows it within security.allowed_domains and sends the token to
+the Hub host only.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ async def read_header(
                 requests,
                 f"header larger than gguf_headers.max_bytes ({max_bytes} bytes)",
             )
-        length = min(limit, 2 * max(parsed.bytes_needed or 0, length))
+        likely = parsed.bytes_likely or parsed.bytes_needed or 0
+        length = min(limit, max(length + HEADER_FIRST_READ, likely + likely // 2))
 
 
 def header_row(repo_id: str, read: HeaderRead, now: datetime) -> dict[str, Any]:

@@ -322,6 +322,20 @@ def test_bytes_needed_inside_the_vocabulary_is_a_useful_lower_bound(big: Written
     assert 65536 + 8 * (BIG_VOCABULARY - 65536 // 15) < header.bytes_needed <= big.kv_end
 
 
+def test_bytes_likely_inside_the_vocabulary_prices_the_rest_at_the_mean_token_size(big: Written) -> None:
+    header = parse_header(big.data[:65536])
+    assert header.bytes_needed is not None
+    assert header.bytes_likely is not None
+    # Tokens are "token-0".."token-149999": 8 + 7..12 bytes each; the ones read so far are the shortest.
+    tokens_end = big.kv_end - (len(Keys.Tokenizer.TOKEN_TYPE) + 8 + 4 + 4 + 8 + 4 * BIG_VOCABULARY)
+    assert header.bytes_needed < header.bytes_likely
+    assert 0.8 * tokens_end < header.bytes_likely <= big.kv_end
+
+
+def test_a_complete_header_has_no_bytes_likely(small: Written) -> None:
+    assert parse_header(small.data).bytes_likely is None
+
+
 def test_following_bytes_needed_always_progresses_to_a_complete_header(big: Written) -> None:
     fetched = FIXED_HEADER_SIZE
     while not (header := parse_header(big.data[:fetched])).header_complete:
