@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from ggufsync_assets.catalogue.contract import TABLES
+from ggufsync_assets.gguf.memory import OVERHEAD_FLOOR_BYTES, OVERHEAD_PERCENT_OF_WEIGHTS
 
 SCHEMA_VERSION = 1
 """Bumped only for a change that adding columns cannot express (a new key, a changed type)."""
@@ -94,6 +95,46 @@ CREATE OR REPLACE MACRO best_file_under(budget_bytes) AS TABLE
                ) AS choice
         FROM logical_files l JOIN quantization_ranks r USING (quantization)
         WHERE NOT l.is_mmproj AND l.total_bytes <= budget_bytes
+    )
+    WHERE choice = 1
+    ORDER BY repo_id;
+
+"""
+MEMORY_BYTES = f"""
+-- Memory to run a file (gguf/memory.py, the same rule): weights + KV cache + compute allowance.
+CREATE OR REPLACE MACRO memory_bytes(weights, kv_bytes_per_token, context) AS
+    weights + kv_bytes_per_token * context + {OVERHEAD_FLOOR_BYTES}
+    + weights * {OVERHEAD_PERCENT_OF_WEIGHTS} // 100;
+"""
+VIEWS += MEMORY_BYTES
+VIEWS += """
+-- Every logical weights file with what it takes to run, priced from its repo's representative header.
+CREATE OR REPLACE VIEW file_memory AS
+    SELECT l.repo_id, l.logical_file, l.quantization, r.quality AS bits_per_weight, l.total_bytes,
+           h.native_context, h.kv_bytes_per_token,
+           memory_bytes(l.total_bytes, h.kv_bytes_per_token, h.native_context) AS bytes_at_native_context,
+           memory_bytes(l.total_bytes, h.kv_bytes_per_token, 4096) AS bytes_at_4k,
+           memory_bytes(l.total_bytes, h.kv_bytes_per_token, 8192) AS bytes_at_8k,
+           memory_bytes(l.total_bytes, h.kv_bytes_per_token, 32768) AS bytes_at_32k
+    FROM logical_files l
+    JOIN (SELECT repo_id, max(kv_bytes_per_token) AS kv_bytes_per_token,
+                 max(context_length) AS native_context
+          FROM gguf_headers WHERE error IS NULL AND kv_bytes_per_token IS NOT NULL
+          GROUP BY repo_id) h USING (repo_id)
+    LEFT JOIN quantization_ranks r USING (quantization)
+    WHERE NOT l.is_mmproj AND l.total_bytes IS NOT NULL;
+
+-- The best file of each repo (most bits per weight, then largest) that runs in `gib` GiB at `context`.
+CREATE OR REPLACE MACRO runs_in(gib, context := 8192) AS TABLE
+    SELECT repo_id, logical_file, quantization, bits_per_weight,
+           round(total_bytes / 2 ** 30, 2) AS file_gib, round(needs / 2 ** 30, 2) AS needs_gib
+    FROM (
+        SELECT f.*, memory_bytes(f.total_bytes, f.kv_bytes_per_token, context) AS needs,
+               row_number() OVER (
+                   PARTITION BY f.repo_id ORDER BY f.bits_per_weight DESC NULLS LAST, f.total_bytes DESC
+               ) AS choice
+        FROM file_memory f
+        WHERE memory_bytes(f.total_bytes, f.kv_bytes_per_token, context) <= gib * 2 ** 30
     )
     WHERE choice = 1
     ORDER BY repo_id;

@@ -32,8 +32,8 @@ EXAMPLES = {
         "FROM (UNPIVOT (SELECT completeness_score, card_score FROM current_models) "
         "ON completeness_score, card_score INTO NAME score VALUE value) GROUP BY score ORDER BY score"
     ),
-    "Best file per repo under 8 GB": (
-        "SELECT repo_id, quantization, round(total_bytes / 1e9, 2) AS gb FROM best_file_under(8e9) LIMIT 5"
+    "The best file of each repo that runs in 8 GiB with an 8k context": (
+        "SELECT repo_id, quantization, file_gib, needs_gib FROM runs_in(8) LIMIT 5"
     ),
 }
 
