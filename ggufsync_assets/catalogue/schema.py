@@ -107,7 +107,7 @@ CREATE OR REPLACE MACRO memory_bytes(weights, kv_bytes_per_token, context) AS
     + weights * {OVERHEAD_PERCENT_OF_WEIGHTS} // 100;
 """
 VIEWS += MEMORY_BYTES
-VIEWS += """
+VIEWS += r"""
 -- Every logical weights file with what it takes to run, priced from its repo's representative header.
 CREATE OR REPLACE VIEW file_memory AS
     SELECT l.repo_id, l.logical_file, l.quantization, r.quality AS bits_per_weight, l.total_bytes,
@@ -138,6 +138,30 @@ CREATE OR REPLACE MACRO runs_in(gib, context := 8192) AS TABLE
     )
     WHERE choice = 1
     ORDER BY repo_id;
+
+-- Which model a repo is: the root of its base_model chain (followed through repos the catalogue holds),
+-- and a family name from that root (or the header's general.basename): its name without organisation,
+-- a leading "Meta-", or the size label and what follows it ("meta-llama/Llama-3.1-8B-Instruct" and
+-- "Meta-Llama-3.1" are both "llama-3.1").
+CREATE OR REPLACE VIEW model_families AS
+    WITH RECURSIVE chain(repo_id, ancestor, depth) AS (
+        SELECT repo_id, base_models[1], 1 FROM current_models WHERE len(base_models) > 0
+        UNION ALL
+        SELECT c.repo_id, m.base_models[1], c.depth + 1
+        FROM chain c JOIN current_models m ON m.repo_id = c.ancestor
+        WHERE len(m.base_models) > 0 AND c.depth < 8
+    ),
+    roots AS (SELECT repo_id, arg_max(ancestor, depth) AS root_base_model FROM chain GROUP BY repo_id),
+    headers AS (
+        SELECT repo_id, arg_min(basename, path) AS basename, arg_min(size_label, path) AS size_label
+        FROM gguf_headers WHERE error IS NULL GROUP BY repo_id
+    )
+    SELECT m.repo_id, r.root_base_model, h.size_label,
+           nullif(lower(regexp_replace(
+               regexp_replace(coalesce(split_part(r.root_base_model, '/', -1), h.basename), '^meta[-_]', '', 'i'),
+               '[-_ ]\d+(\.\d+)?(x\d+(\.\d+)?)?[bm]([-_ .].*)?$', '', 'i'
+           )), '') AS model_family
+    FROM current_models m LEFT JOIN roots r USING (repo_id) LEFT JOIN headers h USING (repo_id);
 
 CREATE OR REPLACE MACRO changes_since(moment) AS TABLE
     SELECT h.changed_at, h.repo_id, h.change, h.old_sha, h.new_sha, h.run_id

@@ -11,10 +11,12 @@ import dagster as dg
 from ggufsync_assets.defs.partitions import window_of
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.steps import fail_run
+from ggufsync_assets.gguf.names import file_type_labels
 from ggufsync_assets.settings import Settings
 
 MAX_REJECT_SHARE = 0.02
 """Rejected records above this share of a run's listed repos are worth a look (WARN)."""
+FILE_TYPE_LABELS = file_type_labels()
 NAMED = 10
 """How many repo ids a failing check names in its description (all are in the catalogue)."""
 
@@ -55,6 +57,38 @@ def _repos(count: int) -> str:
 def _named(repo_ids: list[str]) -> str:
     shown = ", ".join(repo_ids[:NAMED])
     return shown + (f" and {len(repo_ids) - NAMED} more" if len(repo_ids) > NAMED else "")
+
+
+def file_types_match_names(assets: dict[str, dg.AssetsDefinition]) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=assets["gguf_model_files"], name="file_types_match_names")
+    def check(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
+        """Every header read states the quantization its file's name says (where the name says one that
+        a header can state): a mismatch is a mislabelled upload, worth a look but no reason to stop."""
+        pairs = _query(
+            sync,
+            """
+            SELECT f.repo_id || '/' || f.path, f.quantization, h.file_type_label
+            FROM gguf_headers h JOIN model_files f USING (repo_id, path) JOIN models m USING (repo_id)
+            WHERE m.removed_at IS NULL AND h.error IS NULL
+              AND h.file_type_label IS NOT NULL AND f.quantization IS NOT NULL
+            ORDER BY 1
+            """,
+        )
+        compared = [(path, named, stated) for path, named, stated in pairs if named in FILE_TYPE_LABELS]
+        wrong = [
+            f"{path} (name {named}, header {stated})" for path, named, stated in compared if named != stated
+        ]
+        description = (
+            f"file names whose quantization their header contradicts: {len(wrong)} of {len(compared)}"
+        )
+        return dg.AssetCheckResult(
+            passed=not wrong,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=description + (f": {_named(wrong)}" if wrong else ""),
+            metadata={"files_compared": len(compared), "mismatched": len(wrong)},
+        )
+
+    return check
 
 
 def build_checks(
@@ -226,7 +260,13 @@ def build_checks(
             },
         )
 
-    checks = [completeness_meets_minimum, no_duplicate_keys, rejects_below_bound, listed_equals_catalogued]
+    checks = [
+        completeness_meets_minimum,
+        no_duplicate_keys,
+        file_types_match_names(assets),
+        rejects_below_bound,
+        listed_equals_catalogued,
+    ]
     if settings.validation.enable_file_verification:
 
         @dg.asset_check(asset=assets["gguf_model_files"], blocking=True)

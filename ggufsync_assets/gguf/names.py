@@ -107,6 +107,12 @@ def label_for_file_type(file_type: int) -> str | None:
     return _FILE_TYPE_LABELS.get(file_type)
 
 
+def file_type_labels() -> frozenset[str]:
+    """The labels a header's general.file_type can have: only a name carrying one of these can be
+    compared with its header (an Unsloth dynamic or community label has no file type of its own)."""
+    return frozenset(_FILE_TYPE_LABELS.values())
+
+
 def is_gguf_path(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return len(name) > len(GGUF_SUFFIX) and name.lower().endswith(GGUF_SUFFIX)

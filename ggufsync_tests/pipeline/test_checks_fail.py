@@ -1,8 +1,8 @@
 """Every asset check, made to fail through a real sync, and what its failure does to the run.
 
 The simulator makes each check's condition as a Hub could: a repo whose file tree fails on every
-attempt, broken listing records, a repo deleted between two syncs, and a .gguf file that holds a Git
-LFS pointer instead of GGUF. Duplicate keys cannot come from the Hub (a repo renamed by case is
+attempt, broken listing records, a repo deleted between two syncs, a .gguf file that holds a Git
+LFS pointer instead of GGUF, and a Q8_0 file named Q4_K_M. Duplicate keys cannot come from the Hub (a repo renamed by case is
 caught up by the listing), so that scenario starts from a catalogue holding two spellings of a repo
 the sync does not list. A failing blocking check fails the run,
 and Dagster does not execute the assets downstream of it; a failing check that does not block
@@ -49,6 +49,7 @@ BROKEN_TREE = "fresh-publisher/Broken-Tree-GGUF"
 RENAMED = ("fresh-publisher/Renamed-GGUF", "fresh-publisher/renamed-gguf")
 SPELLINGS = ("old-publisher/Stale-GGUF", "old-publisher/stale-gguf")
 DELETED = "fresh-publisher/Deleted-GGUF"
+MISLABELLED = "fresh-publisher/Mislabelled-GGUF"
 POINTER = "fresh-publisher/Pointer-GGUF"
 POINTER_FILE = "pointer-Q4_K_M.gguf"
 MALFORMED = 3
@@ -67,6 +68,7 @@ BLOCKING = {
 }
 """Blocking check -> the asset it checks."""
 NOT_BLOCKING = {
+    "file_types_match_names": dg.AssetCheckSeverity.WARN,
     "rejects_below_bound": dg.AssetCheckSeverity.WARN,
     "listed_equals_catalogued": dg.AssetCheckSeverity.ERROR,
 }
@@ -87,6 +89,8 @@ WHY = {
     ),
     "files_verified": r"model files failing verification .*: 1 of \d+; .*: "
     + re.escape(f"{POINTER}/{POINTER_FILE}"),
+    "file_types_match_names": r"file names whose quantization their header contradicts: 1 of \d+: "
+    + re.escape(f"{MISLABELLED}/Model-Q4_K_M.gguf (name Q4_K_M, header Q8_0)"),
     "rejects_below_bound": re.escape(f"records rejected in this run: {MALFORMED}, above the bound of 1"),
     "listed_equals_catalogued": re.escape(
         f"present in the window but not listed (gone from the Hub?): {DELETED}"
@@ -179,6 +183,15 @@ def deleted_between_syncs(scenarios: Scenarios) -> Failed:
     return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL))
 
 
+def mislabelled_file(scenarios: Scenarios) -> Failed:
+    # A Q8_0 file uploaded under a Q4_K_M name: its header says what it really is.
+    pipeline = scenarios.pipeline("mislabelled")
+    pipeline.sim.add(
+        MISLABELLED, tags=TAGS, files=[gguf_file("Model-Q4_K_M.gguf", quant="Q8_0")], gated=False
+    )
+    return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL))
+
+
 def lfs_pointer_as_gguf(scenarios: Scenarios) -> Failed:
     # A .gguf file committed without Git LFS: the repo holds the pointer text, not the model.
     pipeline = scenarios.pipeline("files", {"validation.enable_file_verification": True})
@@ -193,6 +206,7 @@ SCENARIOS: dict[str, Callable[[Scenarios], Failed]] = {
     "rejects_below_bound": malformed_records,
     "listed_equals_catalogued": deleted_between_syncs,
     "files_verified": lfs_pointer_as_gguf,
+    "file_types_match_names": mislabelled_file,
 }
 CHECKS = sorted(SCENARIOS)
 

@@ -1,5 +1,5 @@
-"""`file_memory` and `runs_in`: what each file needs to run, priced in SQL by the same rule as
-gguf/memory.py, from the header the files step read."""
+"""`file_memory`, `runs_in` and `model_families`: what each file needs to run (priced in SQL by the
+rule of gguf/memory.py, from the header the files step read), and which model a repo is."""
 
 from __future__ import annotations
 
@@ -91,3 +91,52 @@ def test_nothing_fits_in_too_little_memory(writer: CatalogueWriter, tmp_path: Pa
 def test_a_repo_without_a_readable_header_gets_no_estimate(writer: CatalogueWriter, tmp_path: Path) -> None:
     catalogue_llama(writer, tmp_path, header=False)
     assert rows(writer, "SELECT count(*) FROM file_memory") == [(0,)]
+
+
+# ----- model families ---------------------------------------------------------------------------
+
+
+def families(writer: CatalogueWriter) -> dict[str, tuple[str | None, str | None]]:
+    found = rows(writer, "SELECT repo_id, root_base_model, model_family FROM model_families")
+    return {repo_id: (root, family) for repo_id, root, family in found}
+
+
+def test_the_family_comes_from_the_root_of_the_base_model_chain(writer: CatalogueWriter) -> None:
+    writer.upsert_models(
+        models(
+            model("someone/Tuned-GGUF", base_models=["someone/Tuned"]),
+            model("someone/Tuned", base_models=["meta-llama/Llama-3.1-8B-Instruct"]),
+        ),
+        run_id="r1",
+        now=SYNC_1,
+    )
+    assert families(writer)["someone/Tuned-GGUF"] == ("meta-llama/Llama-3.1-8B-Instruct", "llama-3.1")
+
+
+def test_without_a_base_model_the_family_comes_from_the_headers_basename(writer: CatalogueWriter) -> None:
+    writer.upsert_models(models(model("someone/Bare-GGUF", base_models=[])), run_id="r1", now=SYNC_1)
+    file_rows = [gguf("someone/Bare-GGUF", "bare-Q4_K_M.gguf", 10, "Q4_K_M")]
+    header_row = {
+        "repo_id": "someone/Bare-GGUF",
+        "path": "bare-Q4_K_M.gguf",
+        "basename": "Meta-Llama-3.1",
+        "size_label": "8B",
+        "bytes_read": 1,
+        "range_requests": 1,
+        "read_at": SYNC_1,
+    }
+    writer.replace_files(
+        files(*file_rows),
+        summaries(summary_of("someone/Bare-GGUF", file_rows)),
+        pl.DataFrame([header_row], schema=HEADER_FRAME),
+    )
+    assert families(writer)["someone/Bare-GGUF"] == (None, "llama-3.1")
+
+
+def test_a_base_model_cycle_ends(writer: CatalogueWriter) -> None:
+    writer.upsert_models(
+        models(model("a/one", base_models=["a/two"]), model("a/two", base_models=["a/one"])),
+        run_id="r1",
+        now=SYNC_1,
+    )
+    assert set(families(writer)) == {"a/one", "a/two"}
