@@ -271,7 +271,8 @@ def build_checks(
 
         @dg.asset_check(asset=assets["gguf_model_files"], blocking=True)
         def files_verified(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
-            """Files refreshed in this run start with the GGUF magic bytes and have sizes."""
+            """The model file read for each repo refreshed in this run has a readable GGUF header of a
+            supported version declaring the split count its name does, and every file has a size."""
             [(checked, failed, sizeless, broken)] = _query(
                 sync,
                 """
@@ -286,8 +287,9 @@ def build_checks(
             )
             passed = failed == 0 and sizeless == 0
             description = (
-                f"model files failing verification (no GGUF magic bytes, or a .gguf file of their repo too "
-                f"small to be one): {failed} of {checked}; files refreshed in this run without a size: {sizeless}"
+                f"model files failing verification (no readable GGUF header of a supported version, a split "
+                f"count other than the name's, or a .gguf file of their repo too small to be one): {failed} of "
+                f"{checked}; files refreshed in this run without a size: {sizeless}"
             )
             return _blocking(
                 context,

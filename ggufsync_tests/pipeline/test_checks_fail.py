@@ -2,11 +2,11 @@
 
 The simulator makes each check's condition as a Hub could: a repo whose file tree fails on every
 attempt, broken listing records, a repo deleted between two syncs, a .gguf file that holds a Git
-LFS pointer instead of GGUF, and a Q8_0 file named Q4_K_M. Duplicate keys cannot come from the Hub (a repo renamed by case is
-caught up by the listing), so that scenario starts from a catalogue holding two spellings of a repo
-the sync does not list. A failing blocking check fails the run,
-and Dagster does not execute the assets downstream of it; a failing check that does not block
-leaves the run to finish and publish.
+LFS pointer instead of GGUF, and a Q8_0 file named Q4_K_M. Duplicate keys cannot come from the Hub
+(a repo renamed by case is caught up by the listing), so that scenario starts from a catalogue
+holding two spellings of a repo the sync does not list. A failing blocking check fails the run, and
+Dagster does not execute the assets downstream of it; a failing check that does not block leaves
+the run to finish and publish.
 
 Each scenario has its own small simulator and catalogue, and syncs incrementally: the window holds
 just the repos the scenario created a moment ago. A scenario runs when a test first asks for it.
