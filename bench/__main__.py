@@ -7,11 +7,13 @@ Measures, against simulators on loopback (no quota, and for the comparison 20 ms
   their own (bench/steps.py), as the sync's are;
 - full_s: `ggufsync sync --mode full` as a user runs it, on a new persistent Dagster home;
   framework_ratio = full_s / steps_s;
-- requests and request_ratio: what the full sync asked for, over the least it could have asked
-  (its listing pages plus one tree call per repo it catalogued);
+- requests and request_ratio: what the full sync asked the Hub's API host for, over the least it
+  could have asked (its listing pages, one tree call per repo it catalogued, and its header reads:
+  Range requests for GGUF headers, also printed as header_reads);
 - incr_s, incr_requests: `ggufsync sync --mode incremental` after 1 % of the repos changed;
 - help_s, query_s: `ggufsync --help` and `ggufsync query` (medians of three);
-- rss_ratio: the peak memory of a full sync of ten times as many repos over that of the full sync;
+- rss_ratio: the peak memory of a full sync of ten times as many repos over that of one of --repos
+  (both without header reads, see `memory`);
 - naive_full_ratio, naive_daily_ratio: what most people write (huggingface_hub's `list_models`,
   then `model_info(files_metadata=True)` per repo, serially) over our full and our daily sync, with
   every answer 20 ms late; both of ours include process start-up.
@@ -108,12 +110,14 @@ def steps_alone(sim: HubSimulator, folder: Path) -> float:
     return float(json.loads(steps.output.splitlines()[-1])["seconds"])
 
 
-def served(sim: HubSimulator) -> tuple[int, int, int]:
-    """Requests answered since the log was cleared: all, listing pages, tree calls."""
+def served(sim: HubSimulator) -> tuple[int, int, int, int]:
+    """Requests answered by the Hub's API host since the log was cleared: all, listing pages, tree
+    calls, and header reads (Range requests to a file's resolve URL; each also costs a CDN request)."""
     answered = [r for r in sim.requests if r.status is not None and r.host == "api"]
     listing = sum(r.path == LISTING_PATH for r in answered)
     trees = sum("/tree/" in r.path for r in answered)
-    return len(answered), listing, trees
+    header_reads = sum("/resolve/" in r.path for r in answered)
+    return len(answered), listing, trees, header_reads
 
 
 def catalogued(env: dict[str, str]) -> int:
@@ -147,16 +151,17 @@ def measure(repos: int, folder: Path) -> dict[str, Any]:
         env = environment(sim, folder / "user")
         sim.clear_requests()
         full = run([str(GGUFSYNC), "sync", "--mode", "full"], env, folder / "user")
-        requests, listing, trees = served(sim)
+        requests, listing, trees, header_reads = served(sim)
         found = catalogued(env)
         figures |= {
             "full_s": full.seconds,
             "framework_ratio": full.seconds / figures["steps_s"],
             "repos_per_s": found / full.seconds,
             "requests": requests,
-            "min_requests": listing + found,
-            "request_ratio": requests / (listing + found),
+            "min_requests": listing + found + header_reads,
+            "request_ratio": requests / (listing + found + header_reads),
             "tree_requests": trees,
+            "header_reads": header_reads,
             "peak_rss_mb": full.peak_rss_mb,
         }
         change_one_percent(sim)
@@ -180,13 +185,7 @@ def measure(repos: int, folder: Path) -> dict[str, Any]:
             "naive_full_ratio": figures["naive_s"] / ours_full,
             "naive_daily_ratio": figures["naive_s"] / ours_daily,
         }
-    large = full_sync(10 * repos, folder / "large")
-    figures |= {
-        "large_repos": 10 * repos,
-        "large_s": large.seconds,
-        "large_peak_rss_mb": large.peak_rss_mb,
-        "rss_ratio": large.peak_rss_mb / figures["peak_rss_mb"],
-    }
+    figures |= {key: value for key, value in memory(repos, folder).items() if key != "repos"}
     figures["bench_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 
@@ -199,6 +198,7 @@ BENCH_KEYS = (
     "repos_per_s",
     "requests",
     "min_requests",
+    "header_reads",
     "request_ratio",
     "incr_s",
     "incr_requests",
@@ -215,18 +215,20 @@ def shown(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def full_sync(repos: int, folder: Path) -> Process:
+def full_sync(repos: int, folder: Path, **variables: str) -> Process:
     """`ggufsync sync --mode full` of a simulated Hub of `repos` repos, on a new home."""
     folder.mkdir()
     with simulator(repos) as sim:
-        return run([str(GGUFSYNC), "sync", "--mode", "full"], environment(sim, folder), folder)
+        return run([str(GGUFSYNC), "sync", "--mode", "full"], environment(sim, folder) | variables, folder)
 
 
 def memory(repos: int, folder: Path) -> dict[str, Any]:
-    """Peak memory of a full `ggufsync sync` at `repos` and at ten times as many."""
+    """Peak memory of a full `ggufsync sync` at `repos` and at ten times as many, without header reads:
+    they stream one header per request in flight whatever the Hub's size (at most gguf_headers.max_bytes
+    each), while reading 10 x `repos` headers of a few MiB would take the benchmark most of an hour."""
     figures: dict[str, Any] = {"repos": repos}
     for size, name in ((repos, "small"), (10 * repos, "large")):
-        sync = full_sync(size, folder / name)
+        sync = full_sync(size, folder / name, GGUFSYNC_GGUF_HEADERS__READ="false")
         figures |= {f"{name}_repos": size, f"{name}_s": sync.seconds, f"{name}_peak_rss_mb": sync.peak_rss_mb}
     figures["rss_ratio"] = figures["large_peak_rss_mb"] / figures["small_peak_rss_mb"]
     return figures
