@@ -64,12 +64,15 @@ CREATE OR REPLACE VIEW current_models AS
     SELECT * FROM models WHERE removed_at IS NULL;
 
 CREATE OR REPLACE VIEW logical_files AS
-    SELECT f.repo_id, f.logical_file, any_value(f.quantization) AS quantization,
-           count(*) AS parts, max(f.split_count) AS split_count, sum(f.size_bytes) AS total_bytes,
-           bool_or(f.is_mmproj) AS is_mmproj
-    FROM model_files f JOIN models m USING (repo_id)
-    WHERE m.removed_at IS NULL
-    GROUP BY f.repo_id, f.logical_file;
+    SELECT l.*, r.quality AS bits_per_weight
+    FROM (
+        SELECT f.repo_id, f.logical_file, any_value(f.quantization) AS quantization,
+               count(*) AS parts, max(f.split_count) AS split_count, sum(f.size_bytes) AS total_bytes,
+               bool_or(f.is_mmproj) AS is_mmproj
+        FROM model_files f JOIN models m USING (repo_id)
+        WHERE m.removed_at IS NULL
+        GROUP BY f.repo_id, f.logical_file
+    ) l LEFT JOIN quantization_ranks r USING (quantization);
 
 CREATE OR REPLACE VIEW quantization_summary AS
     SELECT quantization, count(DISTINCT repo_id) AS repos, count(*) AS files,
@@ -110,7 +113,7 @@ VIEWS += MEMORY_BYTES
 VIEWS += r"""
 -- Every logical weights file with what it takes to run, priced from its repo's representative header.
 CREATE OR REPLACE VIEW file_memory AS
-    SELECT l.repo_id, l.logical_file, l.quantization, r.quality AS bits_per_weight, l.total_bytes,
+    SELECT l.repo_id, l.logical_file, l.quantization, l.bits_per_weight, l.total_bytes,
            h.native_context, h.kv_bytes_per_token,
            memory_bytes(l.total_bytes, h.kv_bytes_per_token, h.native_context) AS bytes_at_native_context,
            memory_bytes(l.total_bytes, h.kv_bytes_per_token, 4096) AS bytes_at_4k,
@@ -121,7 +124,6 @@ CREATE OR REPLACE VIEW file_memory AS
                  max(context_length) AS native_context
           FROM gguf_headers WHERE error IS NULL AND kv_bytes_per_token IS NOT NULL
           GROUP BY repo_id) h USING (repo_id)
-    LEFT JOIN quantization_ranks r USING (quantization)
     WHERE NOT l.is_mmproj AND l.total_bytes IS NOT NULL;
 
 -- The best file of each repo (most bits per weight, then largest) that runs in `gib` GiB at `context`.

@@ -47,6 +47,7 @@ class FilesResult:
     gone: int = 0
     headers_read: int = 0
     header_requests: int = 0
+    header_bytes: int = 0
     headers_unreadable: int = 0
     verified: int = 0
     verification_failures: int = 0
@@ -157,6 +158,7 @@ class _Chunk:
         result.verification_failures += facts.failures
         for read in facts.reads:
             result.header_requests += read.requests
+            result.header_bytes += read.bytes_read
             if read.error is not None:
                 result.headers_unreadable += 1
                 result.rejected += 1

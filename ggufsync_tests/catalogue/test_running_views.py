@@ -140,3 +140,14 @@ def test_a_base_model_cycle_ends(writer: CatalogueWriter) -> None:
         now=SYNC_1,
     )
     assert set(families(writer)) == {"a/one", "a/two"}
+
+
+def test_every_logical_file_carries_the_bits_per_weight_of_its_quantization(
+    writer: CatalogueWriter, tmp_path: Path
+) -> None:
+    catalogue_llama(writer, tmp_path)
+    assert rows(writer, "SELECT quantization, bits_per_weight FROM logical_files ORDER BY 2") == [
+        ("Q4_K_M", 4.8),
+        ("Q6_K", 6.5625),
+        ("Q8_0", 8.5),
+    ]

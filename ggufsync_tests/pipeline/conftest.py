@@ -279,14 +279,19 @@ class Pipeline:
         return SyncRun(result, requests, self.truth(), snapshot, log)
 
 
+NO_HEADER_READS = {"gguf_headers.read": False}
+"""For syncs testing something else: a header read fetches a few MiB a repo over loopback. Header
+reads are tested where they matter (test_full_sync, sync/test_settings_effects, the gate's CLI syncs)."""
+
+
 @contextlib.contextmanager
 def running_pipeline(
-    tmp_path_factory: pytest.TempPathFactory, name: str, repos: int, seed: int
+    tmp_path_factory: pytest.TempPathFactory, name: str, repos: int, seed: int, **overrides: Any
 ) -> Iterator[Pipeline]:
     """A simulator and an ephemeral Dagster instance shared by a module's syncs; stopped afterwards."""
     sim = start_simulator(repos, seed)
     try:
         with dg.DagsterInstance.ephemeral() as instance:
-            yield Pipeline(sim, tmp_path_factory.mktemp(name), instance)
+            yield Pipeline(sim, tmp_path_factory.mktemp(name), instance, **overrides)
     finally:
         sim.stop()

@@ -15,7 +15,14 @@ import pytest
 
 from ggufsync_assets.hubsim import Repo, gguf_file
 from ggufsync_assets.settings import SyncMode
-from ggufsync_tests.pipeline.conftest import LISTING_PATH, Pipeline, SyncRun, is_gguf_path, running_pipeline
+from ggufsync_tests.pipeline.conftest import (
+    LISTING_PATH,
+    NO_HEADER_READS,
+    Pipeline,
+    SyncRun,
+    is_gguf_path,
+    running_pipeline,
+)
 
 REPOS = 80
 SEED = 23
@@ -32,7 +39,7 @@ class HubChanges:
 
 @pytest.fixture(scope="module")
 def pipeline(module_environment: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    with running_pipeline(tmp_path_factory, "changes", REPOS, SEED) as pipeline:
+    with running_pipeline(tmp_path_factory, "changes", REPOS, SEED, **NO_HEADER_READS) as pipeline:
         yield pipeline
 
 

@@ -30,6 +30,7 @@ from ggufsync_assets.hubsim import small_file
 from ggufsync_assets.hubsim.files import gguf_file, lfs_pointer
 from ggufsync_assets.settings import SyncMode
 from ggufsync_tests.pipeline.conftest import (
+    NO_HEADER_READS,
     Pipeline,
     SyncRun,
     build_definitions,
@@ -42,7 +43,7 @@ REPOS = 20
 SEED = 71
 TAGS = ("gguf", "text-generation")
 FRESH = tuple(f"fresh-publisher/Fresh-{letter}-GGUF" for letter in "ABC")
-REACHABLE = {"validation.min_completeness_score": 0.5}
+REACHABLE = {"validation.min_completeness_score": 0.5, **NO_HEADER_READS}
 """A minimum the fresh repos reach, so that only the check a scenario aims at fails."""
 
 BROKEN_TREE = "fresh-publisher/Broken-Tree-GGUF"
@@ -185,7 +186,7 @@ def deleted_between_syncs(scenarios: Scenarios) -> Failed:
 
 def mislabelled_file(scenarios: Scenarios) -> Failed:
     # A Q8_0 file uploaded under a Q4_K_M name: its header says what it really is.
-    pipeline = scenarios.pipeline("mislabelled")
+    pipeline = scenarios.pipeline("mislabelled", {"gguf_headers.read": True})
     pipeline.sim.add(
         MISLABELLED, tags=TAGS, files=[gguf_file("Model-Q4_K_M.gguf", quant="Q8_0")], gated=False
     )

@@ -26,6 +26,7 @@ from ggufsync_assets.cli.sync_cmd import EXIT_SYNC_FAILED, LOG_FILE
 from ggufsync_assets.defs.resources import LOGGER
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import load_settings
+from ggufsync_assets.sync.plan import RANGE_READS_PER_HEADER, requests_per_repo
 from ggufsync_tests.pipeline.conftest import (
     CDN_HOST,
     LISTING_PATH,
@@ -266,7 +267,10 @@ def test_a_first_dry_run_prints_the_plan_and_writes_nothing(
     assert "dry run: nothing was written" in output
     assert refresh == len(expected)
     assert all(f"    {repo_id}\n" in output for repo_id in FRESH)
-    assert (listing, detail, total) == (listing_requests, len(expected), listing_requests + len(expected))
+    per_repo = requests_per_repo(load_settings(directory=setup.config_dir, use_environment=False).settings)
+    assert per_repo == 1 + 2 * RANGE_READS_PER_HEADER  # a tree, then a header read's redirects and downloads
+    assert (listing, detail) == (listing_requests, per_repo * len(expected))
+    assert total == listing + detail
     assert seconds == round(total / RATE)
     assert not setup.catalogue.parent.exists()
     assert setup.run_ids() == {}

@@ -77,18 +77,27 @@ def test_each_repo_carries_the_hubs_listing_values(full: SyncRun) -> None:
     }
 
 
-def test_each_repo_carries_the_hubs_gguf_summary(full: SyncRun) -> None:
+def test_each_repo_carries_the_hubs_gguf_summary_else_its_headers_facts(full: SyncRun) -> None:
     found = full.rows("SELECT repo_id, architecture, parameter_count, context_length FROM models")
-    expected = {
-        repo.id: (
-            (repo.gguf or {}).get("architecture"),
-            (repo.gguf or {}).get("total"),
-            (repo.gguf or {}).get("context_length"),
+    expected = {}
+    for repo in full.truth.values():
+        summary = repo.gguf or {}
+        family = next(f.gguf.family for f in repo.files if f.gguf and f.gguf.kind == "model")
+        expected[repo.id] = (
+            summary.get("architecture", family.architecture),
+            summary.get("total"),  # a header states no parameter count
+            summary.get("context_length", family.context_length),
         )
-        for repo in full.truth.values()
-    }
     assert {r[0]: r[1:] for r in found} == expected
-    assert any(facts == (None, None, None) for facts in expected.values())  # a repo without a summary
+    assert any(repo.gguf is None for repo in full.truth.values())  # a repo without a summary
+
+
+def test_every_repo_has_the_header_of_one_weights_file(full: SyncRun) -> None:
+    headers = full.rows(
+        "SELECT repo_id, architecture, block_count, kv_bytes_per_token, error FROM gguf_headers"
+    )
+    assert {repo_id for repo_id, *_ in headers} == set(full.truth)
+    assert all(error is None and block_count and per_token for _, _, block_count, per_token, error in headers)
 
 
 def test_model_files_are_the_hubs_gguf_files_with_their_sizes(full: SyncRun) -> None:
@@ -191,10 +200,13 @@ def test_the_listing_reports_repos_listed_and_new_requests_and_duration(full: Sy
     assert listing["duration_seconds"] >= 0
 
 
-def test_the_files_step_reports_one_tree_request_per_repo(full: SyncRun) -> None:
+def test_the_files_step_reports_one_tree_request_per_repo_and_its_header_reads(full: SyncRun) -> None:
     files = full.figures("files")
     assert files["refreshed"] == len(full.truth)
-    assert files["api_requests"] == sum(1 for r in full.requests if "/tree/" in r.path)
+    # Its requests: one tree each, and header reads (a resolve on the Hub and a download from the CDN each)
+    assert files["api_requests"] == sum(1 for r in full.requests if r.path != LISTING_PATH)
+    assert files["header_requests"] == sum(1 for r in full.requests if "/resolve/" in r.path)
+    assert files["header_bytes"] == full.rows("SELECT sum(bytes_read) FROM gguf_headers")[0][0]
     assert full.tree_requests == set(full.truth)
     assert files["duration_seconds"] >= 0
 

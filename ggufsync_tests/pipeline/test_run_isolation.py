@@ -28,6 +28,7 @@ from ggufsync_assets.settings import SyncMode, load_settings
 from ggufsync_tests.catalogue.test_lease import dead_pid
 from ggufsync_tests.pipeline.conftest import (
     CDN_HOST,
+    NO_HEADER_READS,
     REPO_ROOT,
     SyncRun,
     clean_environment,
@@ -166,7 +167,7 @@ def after_a_dead_run(
 ) -> Iterator[tuple[SyncRun, list[str]]]:
     """A first sync, then a run that 'died' mid-sync (its sync_runs row still running, its claim on
     the catalogue naming a process that is gone), then the next sync."""
-    with running_pipeline(tmp_path_factory, "dead-run", repos=12, seed=5) as pipeline:
+    with running_pipeline(tmp_path_factory, "dead-run", repos=12, seed=5, **NO_HEADER_READS) as pipeline:
         assert pipeline.sync(SyncMode.FULL).success
         store = CatalogueStore(pipeline.catalogue)
         with store.writer() as writer:

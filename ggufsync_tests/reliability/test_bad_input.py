@@ -185,6 +185,9 @@ def settings_for(hub: BadHub, **sections: dict[str, Any]) -> Settings:
             "max_concurrent_requests": 4,
         },
         "discovery": {"authors": []},
+        "gguf_headers": {
+            "read": False
+        },  # this server answers listings and trees only; see test_hostile_headers
     }
     for name, section in sections.items():
         values[name] = {**values.get(name, {}), **section}

@@ -128,6 +128,7 @@ def scenario(
         GGUFSYNC_RATE_LIMITING__REQUESTS_PER_SECOND="500",
         GGUFSYNC_RATE_LIMITING__REQUESTS_PER_HOUR="10000000",
         GGUFSYNC_PERFORMANCE__CHUNK_SIZE="3",
+        GGUFSYNC_GGUF_HEADERS__READ="false",  # header rows are written with their trees, in the same transaction
         GGUFSYNC_LOG_LEVEL="WARNING",
     )
     store = CatalogueStore(catalogue)
