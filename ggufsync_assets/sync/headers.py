@@ -57,7 +57,7 @@ async def read_header(
             data = await client.read_range(repo_id, path, 0, length - 1, revision=sha)
         except HubResponseError as exc:
             if exc.status in NO_ACCESS:
-                return HeaderRead(path, None, bytes_read, requests, denied=True)
+                return HeaderRead(path, None, bytes_read, requests + 1, denied=True)
             return HeaderRead(path, None, bytes_read, requests + 1, f"could not be fetched: {exc}")
         except HubError as exc:
             return HeaderRead(path, None, bytes_read, requests + 1, f"could not be fetched: {exc}")
