@@ -71,7 +71,7 @@ def test_hostile_header_bytes_end_in_facts_or_a_reject_with_a_reason(data: bytes
         sync = Sync(
             sim,
             CatalogueStore(Path(folder) / "catalogue.duckdb"),
-            settings_for(sim, gguf_headers={"max_bytes": CAP}),
+            settings_for(sim, gguf_headers={"read": True, "max_bytes": CAP}),
         )
         sync.list()
         sync.refresh()

@@ -10,6 +10,9 @@ from ggufsync_assets.hubsim import HubSimulator, gguf_file, small_file
 from ggufsync_assets.sync.refresh import refresh_files
 from ggufsync_tests.sync.conftest import EVERYTHING, SYNC_NOW, Sync
 
+HEADERS = {"read": True}
+"""The shipped default, which the step tests' settings turn off."""
+
 
 def _peak_concurrency(sync: Sync) -> int:
     async def main() -> int:
@@ -51,7 +54,7 @@ def test_headers_fill_the_facts_the_listing_lacked(
 ) -> None:
     sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
     repo_id = _summaryless(sim)
-    sync = sync_factory(sim)
+    sync = sync_factory(sim, gguf_headers=HEADERS)
     sync.list()
     assert sync.refresh().headers_read == 1
     [(architecture, context_length)] = sync.rows(
@@ -71,7 +74,7 @@ def test_one_representative_header_is_read_per_repo(
 ) -> None:
     sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
     repo_id = _two_quantizations(sim)
-    sync = sync_factory(sim)
+    sync = sync_factory(sim, gguf_headers=HEADERS)
     sync.list()
     sync.refresh()
     assert sync.rows("SELECT repo_id, path, file_type_label FROM gguf_headers") == [
@@ -84,7 +87,7 @@ def test_experimental_features_read_every_logical_files_header(
 ) -> None:
     sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
     _two_quantizations(sim)
-    sync = sync_factory(sim, custom_settings={"enable_experimental_features": True})
+    sync = sync_factory(sim, custom_settings={"enable_experimental_features": True}, gguf_headers=HEADERS)
     sync.list()
     sync.refresh()
     assert sync.rows("SELECT path FROM gguf_headers ORDER BY path") == [
@@ -110,7 +113,7 @@ def test_a_header_is_read_in_growing_ranges_never_past_max_bytes(
 ) -> None:
     sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
     repo_id = _summaryless(sim)  # a Qwen tokenizer: a header of a few MiB
-    sync = sync_factory(sim, gguf_headers={"max_bytes": 1024 * 1024})
+    sync = sync_factory(sim, gguf_headers={**HEADERS, "max_bytes": 1024 * 1024})
     sync.list()
     result = sync.refresh()
     [(error, bytes_read)] = sync.rows("SELECT error, bytes_read FROM gguf_headers WHERE repo_id = ?", repo_id)
@@ -126,7 +129,7 @@ def test_an_unreadable_header_is_a_completeness_gap_and_a_reject(
     sim.add(
         "someone/Broken-GGUF", tags=("gguf",), files=[small_file("model-Q4_K_M.gguf", b"GGUF" + bytes(60))]
     )
-    sync = sync_factory(sim)
+    sync = sync_factory(sim, gguf_headers=HEADERS)
     sync.list()
     sync.refresh()
     sync.score()
