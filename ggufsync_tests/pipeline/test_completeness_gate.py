@@ -21,7 +21,7 @@ from ggufsync_assets.cli.sync_cmd import EXIT_SYNC_FAILED
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_tests.pipeline.conftest import rows_of, start_simulator, user_environment
 
-REPOS = 60
+REPOS = 30
 SEED = 83
 BROKEN_SHARE = 0.05
 GGUFSYNC = Path(sys.executable).with_name("ggufsync")

@@ -101,6 +101,7 @@ def contest(module_environment: Path, tmp_path_factory: pytest.TempPathFactory) 
         "GGUFSYNC_RATE_LIMITING__REQUESTS_PER_HOUR": "10000000",
         "GGUFSYNC_STORAGE__CATALOGUE_PATH": str(catalogue),
         "GGUFSYNC_LOG_LEVEL": "INFO",
+        "GGUFSYNC_GGUF_HEADERS__READ": "false",  # runs' isolation, not header reads, is under test
     }
     reads, stop = Reads(), threading.Event()
     reader = threading.Thread(target=poll, args=(CatalogueStore(catalogue), stop, reads))
