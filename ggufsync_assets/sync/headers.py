@@ -10,10 +10,12 @@ the Hub host only.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ggufsync_assets.catalogue.contract import HEADER_FRAME
 from ggufsync_assets.gguf.header import GgufHeader, GgufHeaderError, parse_header
 from ggufsync_assets.gguf.memory import kv_bytes_per_token
 from ggufsync_assets.hub.client import HubClient
@@ -82,39 +84,18 @@ async def read_header(
         length = min(limit, max(length + HEADER_FIRST_READ, likely + likely // 2))
 
 
+RENAMED = {"version": "gguf_version", "quantization": "file_type_label"}
+"""GgufHeader fields whose gguf_headers column has another name; the others share theirs."""
+
+
 def header_row(repo_id: str, read: HeaderRead, now: datetime) -> dict[str, Any]:
     """The gguf_headers row of a read (contract.GGUF_HEADERS)."""
-    header = read.header
     facts: dict[str, Any] = {}
-    if header is not None:
-        per_token = kv_bytes_per_token(header)
-        facts = {
-            "gguf_version": header.version,
-            "tensor_count": header.tensor_count,
-            "kv_count": header.kv_count,
-            "architecture": header.architecture,
-            "name": header.name,
-            "basename": header.basename,
-            "size_label": header.size_label,
-            "context_length": header.context_length,
-            "embedding_length": header.embedding_length,
-            "block_count": header.block_count,
-            "head_count": header.head_count,
-            "head_count_kv": header.head_count_kv,
-            "key_length": header.key_length,
-            "value_length": header.value_length,
-            "expert_count": header.expert_count,
-            "expert_used_count": header.expert_used_count,
-            "sliding_window": header.sliding_window,
-            "file_type": header.file_type,
-            "file_type_label": header.quantization,
-            "tokenizer_model": header.tokenizer_model,
-            "vocab_size": header.vocab_size,
-            "has_chat_template": header.has_chat_template,
-            "split_no": header.split_no,
-            "split_count": header.split_count,
-            "kv_bytes_per_token": round(per_token) if per_token is not None else None,
-        }
+    if read.header is not None:
+        named = {RENAMED.get(name, name): value for name, value in dataclasses.asdict(read.header).items()}
+        facts = {name: value for name, value in named.items() if name in HEADER_FRAME}
+        per_token = kv_bytes_per_token(read.header)
+        facts["kv_bytes_per_token"] = round(per_token) if per_token is not None else None
     return {
         "repo_id": repo_id,
         "path": read.path,

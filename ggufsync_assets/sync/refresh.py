@@ -210,7 +210,8 @@ class _Inspector:
         found = _Inspection(kept=self.keep_headers)
         if not (self.keep_headers or self.verify):
             return found
-        for target in header_targets(files, every_logical_file=self.every_logical_file and self.keep_headers):
+        targets = header_targets(files, every_logical_file=self.every_logical_file and self.keep_headers)
+        for target in targets:
             found.reads.append(
                 await read_header(
                     self.client,
@@ -222,7 +223,7 @@ class _Inspector:
                 )
             )
         if self.verify and found.reads and not found.reads[0].denied:
-            model, first = header_targets(files, every_logical_file=False)[0], found.reads[0]
+            model, first = targets[0], found.reads[0]  # the representative file comes first
             ok = (
                 all((f["size_bytes"] or 0) > MAGIC_READ for f in files)
                 and first.error is None
