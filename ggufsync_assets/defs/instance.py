@@ -51,11 +51,16 @@ def dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     with _exclusive(home):
-        config = home / "dagster.yaml"
-        if not config.exists():
-            config.write_text(INSTANCE_YAML.format(event_logs=json.dumps(str(home / "history" / "runs"))))
+        write_instance_config(home)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def write_instance_config(home: Path) -> None:
+    """ggufsync's dagster.yaml in `home`, unless it has one already (then it is the user's)."""
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML.format(event_logs=json.dumps(str(home / "history" / "runs"))))
 
 
 def instance() -> dg.DagsterInstance:

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
@@ -19,6 +18,7 @@ from ggufsync_assets.defs.partitions import all_keys, range_tags
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import SYNC_1, gguf, model, models, put_files
+from ggufsync_tests.instances import sync_instance
 
 UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 
@@ -124,7 +124,7 @@ def test_a_sync_exports_with_the_codec_performance_enable_data_compression_picks
     # Imported here: the module builds its default definitions on import, from the test's config folder.
     defs = importlib.import_module("ggufsync_assets.definitions").build_definitions(resource)
     keys = all_keys()
-    with dg.DagsterInstance.ephemeral() as instance:
+    with sync_instance() as instance:
         result = defs.resolve_job_def(SYNC_JOB).execute_in_process(
             instance=instance, tags=range_tags(keys[-2], keys[-1])
         )

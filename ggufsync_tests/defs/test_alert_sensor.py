@@ -1,6 +1,6 @@
 """The run failure sensor, evaluated on real failed runs of the sync job.
 
-Each test runs the sync job in process on an ephemeral instance, against a loopback server that
+Each test runs the sync job in process on a new instance, against a loopback server that
 plays the Hub (GETs: an empty listing, or an error) and receives the webhook alerts (POSTs). The
 sensor is then evaluated with Dagster's run status sensor context for the run's failure event,
 as the daemon would evaluate it.
@@ -26,6 +26,7 @@ from ggufsync_assets.defs.partitions import all_keys, range_tags
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import model, models
+from ggufsync_tests.instances import sync_instance
 
 SENSOR = "sync_failure_alert"
 HOOK = "/hooks/ggufsync"
@@ -101,8 +102,8 @@ def seed_incomplete_repo(catalogue_path: Path) -> None:
 
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.DagsterInstance.ephemeral() as ephemeral:
-        yield ephemeral
+    with sync_instance() as instance:
+        yield instance
 
 
 def alerts(receiver: Receiver) -> list[dict[str, Any]]:

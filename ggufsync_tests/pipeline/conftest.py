@@ -30,6 +30,7 @@ from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.hubsim import HubSimulator, Repo, RequestRecord
 from ggufsync_assets.settings import Settings, SyncMode
 from ggufsync_assets.settings.layers import CONFIG_DIR_VARIABLE
+from ggufsync_tests.instances import sync_instance
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO_ROOT / "config"
@@ -288,10 +289,10 @@ reads are tested where they matter (test_full_sync, sync/test_settings_effects, 
 def running_pipeline(
     tmp_path_factory: pytest.TempPathFactory, name: str, repos: int, seed: int, **overrides: Any
 ) -> Iterator[Pipeline]:
-    """A simulator and an ephemeral Dagster instance shared by a module's syncs; stopped afterwards."""
+    """A simulator and a new Dagster instance shared by a module's syncs; stopped afterwards."""
     sim = start_simulator(repos, seed)
     try:
-        with dg.DagsterInstance.ephemeral() as instance:
+        with sync_instance() as instance:
             yield Pipeline(sim, tmp_path_factory.mktemp(name), instance, **overrides)
     finally:
         sim.stop()

@@ -29,6 +29,7 @@ from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.hubsim import small_file
 from ggufsync_assets.hubsim.files import gguf_file, lfs_pointer
 from ggufsync_assets.settings import SyncMode
+from ggufsync_tests.instances import sync_instance
 from ggufsync_tests.pipeline.conftest import (
     NO_HEADER_READS,
     Pipeline,
@@ -214,7 +215,7 @@ CHECKS = sorted(SCENARIOS)
 
 @pytest.fixture(scope="module")
 def scenarios(module_environment: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenarios]:
-    with contextlib.ExitStack() as stack, dg.DagsterInstance.ephemeral() as instance:
+    with contextlib.ExitStack() as stack, sync_instance() as instance:
         yield Scenarios(stack, tmp_path_factory, instance)
 
 

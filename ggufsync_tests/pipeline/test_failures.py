@@ -18,6 +18,7 @@ import pytest
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.hubsim.files import gguf_file
 from ggufsync_assets.settings import SyncMode
+from ggufsync_tests.instances import sync_instance
 from ggufsync_tests.pipeline.conftest import NO_HEADER_READS, Pipeline, SyncRun, rows_of, start_simulator
 
 REPOS = 30
@@ -51,8 +52,8 @@ def sim(module_environment: Path) -> Iterator[HubSimulator]:
 
 @pytest.fixture(scope="module")
 def instance(module_environment: Path) -> Iterator[dg.DagsterInstance]:
-    with dg.DagsterInstance.ephemeral() as ephemeral:
-        yield ephemeral
+    with sync_instance() as instance:
+        yield instance
 
 
 @pytest.fixture
