@@ -9,23 +9,49 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import dagster as dg
 from pydantic import PrivateAttr
 
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_assets.hub.client import ClientOptions, HubClient
+from ggufsync_assets.hub.client import REQUEST_LOGGER, ClientOptions, HubClient
 from ggufsync_assets.hub.progress import ProgressCallback
 from ggufsync_assets.settings import Settings, load_settings
 
 LOGGER = "ggufsync"
+REQUEST_LOG = "logs/requests.log"
+REQUEST_LOG_BYTES = 10 * 2**20
+REQUEST_LOG_FILES = 5
+"""logs/requests.log rotates at 10 MiB and keeps 5 old files: about 500,000 request lines."""
 
 
 def configure_logging(settings: Settings) -> None:
-    """log_level (DEBUG under debug_mode) for every ggufsync logger, in runs and in the CLI."""
+    """log_level (DEBUG under debug_mode) for every ggufsync logger, in runs and in the CLI; the Hub
+    client's request lines to the instance's logs/requests.log."""
     level = logging.DEBUG if settings.debug_mode else getattr(logging, settings.log_level.value)
     logging.getLogger(LOGGER).setLevel(level)
+    home = os.environ.get("DAGSTER_HOME")
+    if home:
+        _log_requests_to(Path(home) / REQUEST_LOG)
+
+
+def _log_requests_to(path: Path) -> None:
+    """One rotating file handler on the request logger, at `path` (replacing one elsewhere)."""
+    logger = logging.getLogger(REQUEST_LOGGER)
+    for handler in list(logger.handlers):
+        if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path:
+            return
+        logger.removeHandler(handler)
+        handler.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(
+        path, maxBytes=REQUEST_LOG_BYTES, backupCount=REQUEST_LOG_FILES, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
 
 
 class SyncResource(dg.ConfigurableResource["SyncResource"]):

@@ -33,6 +33,11 @@ from ggufsync_assets.redaction import MASK, redact_text
 from ggufsync_assets.settings import Settings
 
 log = logging.getLogger("ggufsync.hub")
+REQUEST_LOGGER = "ggufsync.requests"
+request_log = logging.getLogger(REQUEST_LOGGER)
+request_log.propagate = False
+"""One line per request: a file's worth (defs/resources.py), never one run event each in Dagster's
+event log, where 6,000 requests cost 8 s of SQLite writes and bury the run's own lines."""
 
 MAX_REDIRECTS = 5
 NOT_FOUND_CODES = frozenset({"RepoNotFound", "RevisionNotFound", "EntryNotFound"})
@@ -392,7 +397,7 @@ class HubClient:
         self.progress.add(requests=1, bytes_received=received)
         level = logging.INFO if self.options.detailed_logging else logging.DEBUG
         status = response.status_code if response is not None else "no response"
-        log.log(level, "%s -> %s in %.0f ms", shown, status, seconds * 1000)
+        request_log.log(level, "%s -> %s in %.0f ms", shown, status, seconds * 1000)
 
     def _classify(self, response: httpx.Response) -> httpx.Response:
         status = response.status_code

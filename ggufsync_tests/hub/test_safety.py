@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ggufsync_assets.hub.client import ClientOptions, HubClient, ListingQuery
+from ggufsync_assets.hub.client import REQUEST_LOGGER, ClientOptions, HubClient, ListingQuery
 from ggufsync_assets.hub.errors import HubRefused, HubResponseError
 from ggufsync_assets.hub.safety import UrlPolicy
 from ggufsync_assets.hubsim import HubSimulator, Repo
@@ -167,6 +167,11 @@ def test_detailed_logging_raises_request_lines_to_info(
     hub_sim: HubSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="ggufsync.hub")
-    with_client(lambda c: c.model_info(hub_sim.state.repos()[0].id), detailed_logging=detailed)
-    assert {r.levelno for r in caplog.records if r.name == "ggufsync.hub"} == {level}
+    caplog.set_level(logging.DEBUG, logger=REQUEST_LOGGER)
+    logger = logging.getLogger(REQUEST_LOGGER)  # it does not propagate: attach the capture to it
+    logger.addHandler(caplog.handler)
+    try:
+        with_client(lambda c: c.model_info(hub_sim.state.repos()[0].id), detailed_logging=detailed)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert {r.levelno for r in caplog.records if r.name == REQUEST_LOGGER} == {level}

@@ -23,7 +23,7 @@ import pytest
 
 from ggufsync_assets.cli.main import main
 from ggufsync_assets.cli.sync_cmd import EXIT_SYNC_FAILED, LOG_FILE
-from ggufsync_assets.defs.resources import LOGGER
+from ggufsync_assets.defs.resources import LOGGER, REQUEST_LOG
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import load_settings
 from ggufsync_assets.sync.plan import RANGE_READS_PER_HEADER, requests_per_repo
@@ -159,8 +159,17 @@ class ConcurrentSyncs:
 
 @pytest.fixture(scope="module")
 def concurrent_syncs(shared: Setup, sim: HubSimulator) -> ConcurrentSyncs:
-    """Two `ggufsync sync --mode incremental` started together on one home, config and catalogue."""
-    finished = started_together(shared, ["sync", "--mode", "incremental"], 2)
+    """Two `ggufsync sync --mode incremental` started together on one home, config and catalogue,
+    logging each Hub request."""
+    detailed = replace(
+        shared,
+        variables={
+            **shared.variables,
+            "GGUFSYNC_LOG_LEVEL": "INFO",
+            "GGUFSYNC_MONITORING__ENABLE_DETAILED_LOGGING": "true",
+        },
+    )
+    finished = started_together(detailed, ["sync", "--mode", "incremental"], 2)
     # The earlier first partition, should the two have started on either side of midnight.
     first = min(first_partition(process.stdout) for process in finished)
     return ConcurrentSyncs(finished, in_window(sim, shared, first))
@@ -210,6 +219,20 @@ def test_a_sync_plans_each_asset_once_for_its_whole_range(
             ]
             assert planned, "no materialization was planned"
             assert len(planned) == len(set(planned)), "an asset was planned once per partition"
+
+
+def test_request_lines_go_to_the_homes_requests_log_and_not_to_the_runs_event_log(
+    concurrent_syncs: ConcurrentSyncs, shared: Setup
+) -> None:
+    requests = (shared.home / REQUEST_LOG).read_text()
+    assert re.search(r"/api/models\S* -> 200 in \d+ ms$", requests, re.MULTILINE), requests[:2000]
+    with dg.DagsterInstance.from_config(str(shared.home)) as instance:
+        for run in instance.get_runs():
+            lines = [
+                entry.user_message for entry in instance.all_logs(run.run_id) if not entry.is_dagster_event
+            ]
+            assert any(re.match(r"\w+ \S+\.\.\S+: \{", line) for line in lines), lines  # a step's figures
+            assert not [line for line in lines if " -> 200 in " in line]
 
 
 # ----- dry runs ---------------------------------------------------------------------------------
