@@ -8,18 +8,21 @@ catalogue and the Dagster runs in place for `make ui` (dagster dev) and `ggufsyn
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_assets.cli.common import EXIT_OK
+from ggufsync_assets.cli.common import EXIT_OK, CliError
 from ggufsync_assets.cli.sync_cmd import run_sync
 from ggufsync_assets.defs.instance import instance
 from ggufsync_assets.defs.jobs import sync_tags
 from ggufsync_assets.defs.resources import SyncResource
-from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import SyncMode
 from ggufsync_assets.settings.layers import config_dir
 
@@ -36,6 +39,10 @@ EXAMPLES = {
         "SELECT repo_id, quantization, file_gib, needs_gib FROM runs_in(8) LIMIT 5"
     ),
 }
+
+
+GENEROUS = 1_000_000
+"""The simulated Hub's quotas: the demo shows a sync, not a wait for a rate-limit window."""
 
 
 def configure(demo: argparse.ArgumentParser) -> None:
@@ -58,12 +65,26 @@ def demo_overrides(hub_url: str, catalogue: Path) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def simulated_hub(repos: int, seed: int) -> Iterator[str]:
+    """The Hub simulator's URL, served by a process of its own as the Hub is served from elsewhere:
+    in the sync's process, serving about a gigabyte of GGUF headers would take the sync's core."""
+    command = [sys.executable, "-m", "ggufsync_assets.cli.main", "hub", "serve", "--repos", str(repos)]
+    command += ["--seed", str(seed), "--quota", str(GENEROUS), "--resolver-quota", str(GENEROUS)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603 (our own command)
+        try:
+            url = process.stdout.readline().strip() if process.stdout else ""
+            if not url:
+                raise CliError(f"the Hub simulator did not start (exit code {process.wait()})")
+            yield url
+        finally:
+            process.terminate()
+
+
 def _demo(args: argparse.Namespace) -> int:
-    with HubSimulator(
-        repos=args.repos, seed=args.seed, api_quota=1_000_000, resolvers_quota=1_000_000
-    ) as hub:
-        print(f"simulated Hub with {args.repos} repos at {hub.url}")
-        flags = demo_overrides(hub.url, args.catalogue)
+    with simulated_hub(args.repos, args.seed) as url:
+        print(f"simulated Hub with {args.repos} repos at {url}")
+        flags = demo_overrides(url, args.catalogue)
         resource = SyncResource(config_dir=str(config_dir()), overrides_json=json.dumps(flags))
         settings = resource.load()
         dagster = instance()

@@ -40,6 +40,9 @@ def configure(hub: argparse.ArgumentParser) -> None:
     serve.add_argument("--seed", type=int, default=0, help="catalogue seed")
     serve.add_argument("--now", type=_timestamp, help="catalogue 'now' (ISO 8601), for reproducibility")
     serve.add_argument("--quota", type=int, default=500, help="API requests per window and client")
+    serve.add_argument(
+        "--resolver-quota", type=int, default=3000, help="file (resolve) requests per window and client"
+    )
     serve.add_argument("--window", type=float, default=300.0, help="rate-limit window in seconds")
     serve.add_argument(
         "--fault-rate",
@@ -59,8 +62,8 @@ def configure(hub: argparse.ArgumentParser) -> None:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    if args.repos < 0 or args.quota < 1 or args.window <= 0:
-        raise CliError("--repos must be >= 0, --quota >= 1 and --window > 0")
+    if args.repos < 0 or args.quota < 1 or args.resolver_quota < 1 or args.window <= 0:
+        raise CliError("--repos must be >= 0, --quota and --resolver-quota >= 1 and --window > 0")
     simulator = HubSimulator(
         repos=args.repos,
         seed=args.seed,
@@ -68,6 +71,8 @@ def serve_command(args: argparse.Namespace) -> int:
         port=args.port,
         api_quota=args.quota,
         api_window=args.window,
+        resolvers_quota=args.resolver_quota,
+        resolvers_window=args.window,
         fault_rate=args.fault_rate,
         broken_tree_share=args.broken_trees,
         page_size=args.page_size,

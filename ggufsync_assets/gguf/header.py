@@ -113,6 +113,8 @@ class GgufHeader:
     header_complete: bool
     bytes_needed: int | None
     bytes_likely: int | None = None
+    kv_end: int | None = None
+    """Where the key/value section ends (complete headers): the prefix a read of this file needs."""
 
 
 class _Truncated(Exception):
@@ -303,6 +305,7 @@ def parse_header(data: bytes) -> GgufHeader:
         array_counts=array_counts,
         bytes_needed=bytes_needed,
         bytes_likely=bytes_likely,
+        kv_end=cursor.pos if bytes_needed is None else None,
     )
 
 
@@ -357,6 +360,7 @@ def _header(
     array_counts: dict[str, int],
     bytes_needed: int | None,
     bytes_likely: int | None,
+    kv_end: int | None,
 ) -> GgufHeader:
     architecture = _str(values, Keys.General.ARCHITECTURE)
 
@@ -393,4 +397,5 @@ def _header(
         header_complete=bytes_needed is None,
         bytes_needed=bytes_needed,
         bytes_likely=bytes_likely,
+        kv_end=kv_end,
     )

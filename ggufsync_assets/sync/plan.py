@@ -30,8 +30,8 @@ class Plan:
     rate: float = 1.0
 
 
-RANGE_READS_PER_HEADER = 2
-"""A header is read in a first 256 KiB and, for a large tokenizer, one read grown to its size."""
+RANGE_READS_PER_HEADER = 1
+"""Once a sync has read a few headers, its first read of the next covers most (sync/headers.py)."""
 
 
 def requests_per_repo(settings: Settings) -> int:

@@ -26,7 +26,7 @@ from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubError, HubNotFound
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.files import repo_files
-from ggufsync_assets.sync.headers import HeaderRead, header_row, header_targets, read_header
+from ggufsync_assets.sync.headers import HeaderRead, HeaderReader, header_row, header_targets
 from ggufsync_assets.sync.records import reject_row
 from ggufsync_assets.sync.window import Window
 from ggufsync_assets.sync.writer import SyncWriter, WriteBehind
@@ -72,11 +72,10 @@ async def refresh_files(
         else 1
     )
     inspection = _Inspector(
-        client,
+        HeaderReader(client, settings.gguf_headers.max_bytes),
         verify=settings.validation.enable_file_verification,
         keep_headers=settings.gguf_headers.read,
         every_logical_file=settings.custom_settings.enable_experimental_features,
-        max_bytes=settings.gguf_headers.max_bytes,
     )
 
     async def one(repo_id: str, sha: str) -> tuple[str, str, Any]:
@@ -200,11 +199,10 @@ class _Inspection:
 class _Inspector:
     """Header reads and file verification of one refreshed repo."""
 
-    client: HubClient
+    headers: HeaderReader
     verify: bool
     keep_headers: bool
     every_logical_file: bool
-    max_bytes: int
 
     async def inspect(self, repo_id: str, sha: str, files: list[dict[str, Any]]) -> _Inspection:
         found = _Inspection(kept=self.keep_headers)
@@ -213,14 +211,7 @@ class _Inspector:
         targets = header_targets(files, every_logical_file=self.every_logical_file and self.keep_headers)
         for target in targets:
             found.reads.append(
-                await read_header(
-                    self.client,
-                    repo_id,
-                    sha,
-                    target["path"],
-                    size=target["size_bytes"],
-                    max_bytes=self.max_bytes,
-                )
+                await self.headers.read(repo_id, sha, target["path"], size=target["size_bytes"])
             )
         if self.verify and found.reads and not found.reads[0].denied:
             model, first = targets[0], found.reads[0]  # the representative file comes first
