@@ -33,8 +33,9 @@ def configure_logging(settings: Settings) -> None:
     client's request lines to the instance's logs/requests.log."""
     level = logging.DEBUG if settings.debug_mode else getattr(logging, settings.log_level.value)
     logging.getLogger(LOGGER).setLevel(level)
+    written = logging.INFO if settings.monitoring.enable_detailed_logging else logging.DEBUG
     home = os.environ.get("DAGSTER_HOME")
-    if home:
+    if home and logging.getLogger(REQUEST_LOGGER).isEnabledFor(written):
         _log_requests_to(Path(home) / REQUEST_LOG)
 
 
