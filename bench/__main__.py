@@ -16,7 +16,8 @@ Measures, against simulators on loopback (no quota, and for the comparison 20 ms
   (both without header reads, see `memory`);
 - naive_full_ratio, naive_daily_ratio: what most people write (huggingface_hub's `list_models`,
   then `model_info(files_metadata=True)` per repo, serially) over our full and our daily sync, with
-  every answer 20 ms late; both of ours include process start-up.
+  every answer 20 ms late; both of ours include process start-up and, like the script, read no
+  GGUF header (the same work: every repo and its files).
 With --memory instead: the peak memory of a full sync at --repos and at ten times as many, and
 their ratio (one `MEMORY ...` line).
 Prints a table, then one `BENCH ...` line, and writes the same figures as JSON under bench/results/.
@@ -60,17 +61,22 @@ class Process:
 
 
 def run(argv: list[str], env: dict[str, str], cwd: Path) -> Process:
-    """One command to its end: wall time, its own peak memory, what it printed."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output = process.stdout.read() if process.stdout else ""
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{output[-3000:]}")
-    return Process(seconds, usage.ru_maxrss / 1024, output)
+    """One command to its end: wall time and peak memory (its own: bench/rusage.py), what it printed."""
+    with tempfile.NamedTemporaryFile(prefix="ggufsync-bench-", suffix=".json") as report:
+        launched = [sys.executable, "-m", "bench.rusage", report.name, "--", *argv]
+        process = subprocess.run(
+            launched,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        if process.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed:\n{process.stdout[-3000:]}")
+        figures = json.loads(Path(report.name).read_text())
+    return Process(figures["seconds"], figures["peak_rss_mb"], process.stdout)
 
 
 def environment(sim: HubSimulator, folder: Path) -> dict[str, str]:
@@ -175,7 +181,8 @@ def measure(repos: int, folder: Path) -> dict[str, Any]:
         )
     with simulator(repos, latency=LATENCY) as slow:
         figures["naive_s"] = naive(slow)
-        env = environment(slow, folder / "slow")
+        # Like for like: the naive script reads no GGUF header, so neither do these two syncs.
+        env = environment(slow, folder / "slow") | {"GGUFSYNC_GGUF_HEADERS__READ": "false"}
         ours_full = run([str(GGUFSYNC), "sync", "--mode", "full"], env, folder / "slow").seconds
         change_one_percent(slow)
         ours_daily = run([str(GGUFSYNC), "sync", "--mode", "incremental"], env, folder / "slow").seconds
