@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +182,11 @@ def _show(args: argparse.Namespace) -> int:
     mask_all = loaded.settings.security.mask_sensitive_data
     values = flatten(loaded.settings.model_dump(mode="json"))
     rows = [(p, _display(p, values[p], mask_all), loaded.origin(p)) for p in key_paths()]
-    print(f"# configuration file: {loaded.config_file}")
+    # JSON has no comments: there the file is named on stderr, so that stdout parses as it is.
+    print(
+        f"# configuration file: {loaded.config_file}",
+        file=sys.stderr if args.format == "json" else sys.stdout,
+    )
     if args.format == "json":
         print(json.dumps({p: {"value": v, "source": s} for p, v, s in rows}, indent=2))
     elif args.format == "yaml":

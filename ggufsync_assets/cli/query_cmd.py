@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,18 @@ def _query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*([A-Za-z]+)", re.DOTALL)
+"""A statement's first keyword, after whitespace and comments."""
+
+
 def _refuse_writes(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Only queries run here. The catalogue is attached read-only, but a statement could still write
     elsewhere: COPY ... TO a file, ATTACH a new database file and fill it, INSTALL an extension."""
     for statement in con.extract_statements(sql):
         if statement.type not in READ_ONLY_STATEMENTS:
-            kind = statement.type.name.replace("_", " ")
+            # Named by its own first word: DuckDB files INSTALL under LOAD, for one.
+            first = FIRST_WORD.match(statement.query)
+            kind = first.group(1).upper() if first else statement.type.name.replace("_", " ")
             raise CliError(
                 f"{kind} statements are refused: `ggufsync query` only reads the catalogue "
                 "(SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE)"

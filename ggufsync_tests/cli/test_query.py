@@ -177,6 +177,12 @@ def test_copy_to_a_file_is_refused_and_writes_nothing(query: Query, tmp_path: Pa
     assert not target.exists()
 
 
+def test_a_refused_statement_is_named_by_its_own_keyword(query: Query) -> None:
+    code, _, err = query("-- fetch an extension\nINSTALL httpfs")
+    assert code != 0
+    assert "INSTALL statements are refused" in err
+
+
 def test_attaching_a_database_to_write_into_is_refused(query: Query, tmp_path: Path) -> None:
     other = tmp_path / "other.duckdb"
     code, _, err = query(f"ATTACH '{other}' AS other; CREATE TABLE other.copy AS SELECT * FROM models")

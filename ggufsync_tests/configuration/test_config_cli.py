@@ -203,9 +203,10 @@ class TestShow:
         self, run: Run, monkeypatch: pytest.MonkeyPatch, config_dir: Path
     ) -> None:
         monkeypatch.setenv("SYNC_MODE", "full")
-        code, out, _ = run("show", "--set", "rate_limiting.max_retries=4", "--format", "json")
+        code, out, err = run("show", "--set", "rate_limiting.max_retries=4", "--format", "json")
         assert code == 0
-        shown = json.loads(out.split("\n", 1)[1])
+        shown = json.loads(out)  # stdout is the JSON document alone; the file is named on stderr
+        assert err.startswith("# configuration file: ")
         assert shown["sync_behavior.mode"] == {"value": "full", "source": "env SYNC_MODE"}
         assert shown["rate_limiting.max_retries"] == {
             "value": 4,
