@@ -91,7 +91,7 @@ CREATE OR REPLACE VIEW architecture_summary AS
     ORDER BY repos DESC, architecture;
 
 CREATE OR REPLACE MACRO best_file_under(budget_bytes) AS TABLE
-    SELECT repo_id, logical_file, quantization, total_bytes, parts
+    SELECT repo_id, logical_file, quantization, bits_per_weight, total_bytes, parts
     FROM (
         SELECT l.*, row_number() OVER (
                    PARTITION BY l.repo_id ORDER BY r.quality DESC, l.total_bytes DESC

@@ -168,6 +168,13 @@ def test_best_file_under_picks_the_best_quantization_whose_whole_file_fits(
     assert found == expected
 
 
+def test_best_file_under_gives_the_bits_per_weight_it_ranked_by(two_repos: CatalogueWriter) -> None:
+    found = rows(two_repos, "SELECT quantization, bits_per_weight FROM best_file_under(100) ORDER BY 1")
+    ranks = dict(rows(two_repos, "SELECT quantization, quality FROM quantization_ranks"))
+    assert found == [(quantization, ranks[quantization]) for quantization, _ in found]
+    assert all(bits is not None for _, bits in found)
+
+
 def test_best_file_under_ignores_removed_repos(two_repos: CatalogueWriter) -> None:
     two_repos.upsert_models(models(model("a/small", seen=SYNC_2)), run_id="r2", now=SYNC_2)
     two_repos.mark_removed(seen_since=SYNC_2, run_id="r2", now=SYNC_2)
