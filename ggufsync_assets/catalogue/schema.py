@@ -165,9 +165,13 @@ CREATE OR REPLACE VIEW model_families AS
            )), '') AS model_family
     FROM current_models m LEFT JOIN roots r USING (repo_id) LEFT JOIN headers h USING (repo_id);
 
+-- 'added' means new to this catalogue; new_on_hub says whether the repo was also created on the Hub
+-- since `moment` (a first sync adds every repo, most of them years old).
 CREATE OR REPLACE MACRO changes_since(moment) AS TABLE
-    SELECT h.changed_at, h.repo_id, h.change, h.old_sha, h.new_sha, h.run_id
-    FROM model_history h
+    SELECT h.changed_at, h.repo_id, h.change,
+           CASE WHEN h.change = 'added' THEN m.created_at >= CAST(moment AS TIMESTAMPTZ) END AS new_on_hub,
+           h.old_sha, h.new_sha, h.run_id
+    FROM model_history h LEFT JOIN models m USING (repo_id)
     WHERE h.changed_at >= CAST(moment AS TIMESTAMPTZ)
     ORDER BY h.changed_at, h.repo_id;
 """

@@ -190,6 +190,17 @@ def test_changes_since_lists_the_history_from_a_moment_on(writer: CatalogueWrite
     assert rows(writer, "SELECT * FROM changes_since('2025-06-01 12:00:00+00')")[0][1] == "a/one"
 
 
+def test_changes_since_tells_a_repo_new_on_the_hub_from_one_new_to_the_catalogue(
+    writer: CatalogueWriter,
+) -> None:
+    old, fresh = model("a/old"), model("a/fresh", created_at=SYNC_1 - timedelta(hours=1))
+    writer.upsert_models(models(old, fresh), run_id="r1", now=SYNC_1)
+    found = rows(
+        writer, "SELECT repo_id, change, new_on_hub FROM changes_since(?)", SYNC_1 - timedelta(days=1)
+    )
+    assert found == [("a/fresh", "added", True), ("a/old", "added", False)]
+
+
 # ----- upserting listing rows -----------------------------------------------------------------
 
 
