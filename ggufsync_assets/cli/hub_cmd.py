@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 from datetime import datetime
 from types import FrameType
+from urllib.parse import urlsplit
 
 from ggufsync_assets.cli.common import EXIT_OK, CliError
 from ggufsync_assets.hubsim import HubSimulator
@@ -91,7 +93,8 @@ def serve_command(args: argparse.Namespace) -> int:
         print(simulator.url, flush=True)
         print(
             f"hub simulator: {len(simulator.state)} repos "
-            f"({len(simulator.state.broken_trees())} with a broken tree), CDN at {simulator.cdn_url}",
+            f"({len(simulator.state.broken_trees())} with a broken tree), CDN at {simulator.cdn_url}\n"
+            f"sync from it: {sync_command(simulator.url, simulator.cdn_url)}",
             file=sys.stderr,
             flush=True,
         )
@@ -102,3 +105,13 @@ def serve_command(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return EXIT_OK
+
+
+def sync_command(url: str, cdn_url: str) -> str:
+    """A sync of the simulator with the shipped config: its CDN allowed (or no header could be
+    read), and rates that leave the pace to the simulator's own quota, as the Hub's would."""
+    cdn = json.dumps([urlsplit(cdn_url).hostname])
+    return (
+        f"HF_ENDPOINT={url} GGUFSYNC_SECURITY__ALLOWED_DOMAINS='{cdn}' ggufsync sync "
+        "--set rate_limiting.requests_per_second=50 --set rate_limiting.requests_per_hour=100000"
+    )

@@ -36,6 +36,10 @@ from ggufsync_assets.sync.plan import Plan, plan_sync
 
 EXIT_SYNC_FAILED = 1
 LOG_FILE = "logs/sync.log"
+LISTED_REPOS = 20
+"""A dry run names this many of the repos it would refresh, then says how many more."""
+PRINTED = "ggufsync_printed"
+"""A log record's flag: the command printed this line already; log it to the file only."""
 
 
 def configure(sync: argparse.ArgumentParser) -> None:
@@ -74,7 +78,7 @@ def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Pat
     window = window_of(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
     announce = f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
     print(announce)
-    logging.getLogger("ggufsync.sync").info(announce)
+    logging.getLogger("ggufsync.sync").info(announce, extra={PRINTED: True})
     if args.dry_run:
         plan = asyncio.run(_plan(settings, store, window, mode, reason))
         print_plan(plan)
@@ -96,8 +100,9 @@ def run_sync(
         instance=dagster,
         tags=tags,
         raise_on_error=False,
-        # Dagster records every partition's materialization; the console shows our own lines only.
-        run_config={"loggers": {"console": {"config": {"log_level": settings.log_level.value}}}},
+        # The terminal shows the steps' own lines (INFO and up); Dagster's DEBUG events (a step
+        # started, a resource initialised, ...) stay in the run's log in the UI, even under DEBUG.
+        run_config={"loggers": {"console": {"config": {"log_level": console_level(settings)}}}},
     )
     if not result.success:
         failed_checks = [
@@ -116,6 +121,11 @@ def run_sync(
         return EXIT_SYNC_FAILED
     print_summary(CatalogueStore.from_settings(settings), result.run_id)
     return EXIT_OK
+
+
+def console_level(settings: Settings) -> str:
+    """log_level, but never below INFO."""
+    return max(settings.log_level.value, "INFO", key=logging.getLevelName)
 
 
 def _why(failure: dg.DagsterEvent) -> str:
@@ -141,6 +151,8 @@ def _logging(path: Path) -> Iterator[None]:
     before = list(root.handlers)
     logging.basicConfig(format="%(message)s", stream=sys.stderr)
     added = [handler for handler in root.handlers if handler not in before]
+    for console in added:  # a line the command printed on stdout is not repeated on stderr
+        console.addFilter(lambda record: not getattr(record, PRINTED, False))
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -197,10 +209,24 @@ def print_plan(plan: Plan) -> None:
         f"{plan.unchanged} unchanged, {plan.rejected} records rejected)"
     )
     print(f"  repos to refresh:  {len(plan.new) + len(plan.changed)}")
-    for repo_id in [*plan.new, *plan.changed][:20]:
+    refresh = [*plan.new, *plan.changed]
+    for repo_id in refresh[:LISTED_REPOS]:
         print(f"    {repo_id}")
+    if len(refresh) > LISTED_REPOS:
+        print(f"    ... and {len(refresh) - LISTED_REPOS:,} more")
     print(f"  requests needed:   {total} ({plan.listing_requests} listing, {plan.refresh_requests} detail)")
     print(f"  time at the configured rates: {plan.seconds_at_configured_rates:.0f} s")
+
+
+def duration(seconds: float) -> str:
+    """29.4 s, 4 min 45 s, 2 h 05 min."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 def print_summary(store: CatalogueStore, run_id: str) -> None:
@@ -216,7 +242,8 @@ def print_summary(store: CatalogueStore, run_id: str) -> None:
     if run:
         mode, listed, new, changed, refreshed, removed, rejects, requests, took = run[0]
         print(
-            f"{mode} sync done in {took}: {listed} repos listed ({new} new, {changed} changed), "
+            f"{mode} sync done in {duration(took.total_seconds())}: {listed} repos listed "
+            f"({new} new, {changed} changed), "
             f"{refreshed} refreshed, {removed} removed, {rejects} rejected, {requests} API requests"
         )
     print(f"catalogue {store.published}: {repos} repos, {files or 0} GGUF files, {(size or 0) / 1e12:.2f} TB")

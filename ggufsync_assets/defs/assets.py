@@ -39,7 +39,8 @@ def _range_done(
     totals to gguf_catalogue. Its per-partition materializations carry none, so that no partition
     shows figures that are not its own (and a full sync records 3,658 of them)."""
     first, last = _range(context)
-    context.log.info(f"{step} {first}..{last}: {json.dumps(figures, default=str)}")
+    shown = {name: round(value, 4) if isinstance(value, float) else value for name, value in figures.items()}
+    context.log.info(f"{step} {first}..{last}: {json.dumps(shown, default=str)}")
     return dg.MaterializeResult()
 
 

@@ -22,12 +22,16 @@ class Plan:
     rejected: int
     listing_requests: int
     refresh_requests: int
+    per_second: float = 1.0
+    per_hour: int = 3600
 
     @property
     def seconds_at_configured_rates(self) -> float:
-        return (self.listing_requests + self.refresh_requests) / self.rate
-
-    rate: float = 1.0
+        """As the pacer's buckets let requests through: one every 1/requests_per_second seconds, and
+        the hourly bucket's requests_per_hour at once, then the rest at its rate."""
+        requests = self.listing_requests + self.refresh_requests
+        beyond_the_hour = max(0, requests - self.per_hour) * 3600 / self.per_hour
+        return max(requests / self.per_second, beyond_the_hour)
 
 
 RANGE_READS_PER_HEADER = 1
@@ -59,7 +63,6 @@ async def plan_sync(
         found.update((row["repo_id"], row["sha"]) for row in page.rows)
     new = sorted(r for r in found if r not in known_shas)
     changed = sorted(r for r, sha in found.items() if r in known_shas and known_shas[r] != sha)
-    rate = min(settings.rate_limiting.requests_per_second, settings.rate_limiting.requests_per_hour / 3600)
     return Plan(
         mode=mode,
         reason=reason,
@@ -71,5 +74,6 @@ async def plan_sync(
         rejected=rejected,
         listing_requests=client.stats.requests,
         refresh_requests=(len(new) + len(changed)) * requests_per_repo(settings),
-        rate=rate,
+        per_second=settings.rate_limiting.requests_per_second,
+        per_hour=settings.rate_limiting.requests_per_hour,
     )

@@ -22,7 +22,7 @@ import dagster as dg
 import pytest
 
 from ggufsync_assets.cli.main import main
-from ggufsync_assets.cli.sync_cmd import EXIT_SYNC_FAILED, LOG_FILE
+from ggufsync_assets.cli.sync_cmd import EXIT_SYNC_FAILED, LISTED_REPOS, LOG_FILE
 from ggufsync_assets.defs.resources import LOGGER, REQUEST_LOG
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import load_settings
@@ -297,6 +297,39 @@ def test_a_first_dry_run_prints_the_plan_and_writes_nothing(
     assert seconds == round(total / RATE)
     assert not setup.catalogue.parent.exists()
     assert setup.run_ids() == {}
+
+
+def test_a_full_dry_run_names_twenty_repos_then_says_how_many_more(
+    sim: HubSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup = make_setup(sim, tmp_path)
+    full = replace(setup, variables={**setup.variables, "GGUFSYNC_SYNC_BEHAVIOR__MODE": "full"})
+
+    output = dry_run(full, tmp_path, monkeypatch, capsys)
+
+    refresh, *_ = plan_numbers(output)
+    named = re.findall(r"^    (?!\.\.\.)\S+$", output, re.MULTILINE)
+    assert refresh > LISTED_REPOS
+    assert len(named) == LISTED_REPOS
+    assert f"    ... and {refresh - LISTED_REPOS:,} more\n" in output
+
+
+def test_the_announced_line_is_printed_once(
+    sim: HubSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = make_setup(sim, tmp_path)
+    for name, value in {**setup.variables, "GGUFSYNC_LOG_LEVEL": "DEBUG"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sync", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    announced = captured.out.splitlines()[0]
+    assert announced.startswith("incremental sync (")
+    assert announced not in captured.err
+    assert announced in (tmp_path / LOG_FILE).read_text()
 
 
 def test_a_dry_run_after_syncs_plans_the_changed_repo_and_changes_nothing(
