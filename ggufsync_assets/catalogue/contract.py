@@ -210,6 +210,7 @@ SYNC_RUNS = Table(
         Column("finished_at", "TIMESTAMPTZ", UTC_TIME),
         Column("status", "VARCHAR", pl.String, required=True),
         Column("complete_pass", "BOOLEAN", pl.Boolean, required=True),
+        Column("hub", "VARCHAR", pl.String),
         Column("api_requests", "BIGINT", pl.Int64),
         Column("repos_listed", "BIGINT", pl.Int64),
         Column("repos_new", "BIGINT", pl.Int64),

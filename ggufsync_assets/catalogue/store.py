@@ -95,12 +95,13 @@ class CatalogueWriter:
         partition_start: str | None = None,
         partition_end: str | None = None,
         complete_pass: bool = False,
+        hub: str | None = None,
     ) -> None:
         """The sync_runs row of a run, created by its first step (later steps keep it)."""
         with self.transaction() as con:
             con.execute(
                 "INSERT INTO sync_runs (run_id, dagster_run_id, mode, partition_start, partition_end, "
-                "started_at, status, complete_pass) VALUES (?, ?, ?, ?, ?, ?, 'running', ?) "
+                "started_at, status, complete_pass, hub) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) "
                 "ON CONFLICT (run_id) DO NOTHING",
                 [
                     run_id,
@@ -110,6 +111,7 @@ class CatalogueWriter:
                     partition_end,
                     started_at,
                     complete_pass,
+                    hub,
                 ],
             )
 
@@ -527,3 +529,16 @@ def prepare_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE quantization_ranks AS SELECT * FROM incoming_ranks")
     con.unregister("incoming_ranks")
     con.execute(VIEWS)
+
+
+def catalogue_hub(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The Hub of the catalogue's last successful run that recorded one (None before any, or in a
+    catalogue published before sync_runs had the column)."""
+    try:
+        found = con.execute(
+            "SELECT hub FROM sync_runs WHERE status = 'succeeded' AND hub IS NOT NULL "
+            "ORDER BY started_at DESC LIMIT 1"
+        ).fetchall()
+    except duckdb.BinderException:
+        return None
+    return str(found[0][0]) if found else None

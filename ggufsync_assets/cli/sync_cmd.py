@@ -32,6 +32,7 @@ from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.settings import Settings, SyncMode, load_settings
 from ggufsync_assets.settings.layers import config_dir
 from ggufsync_assets.sync.modes import decide_mode
+from ggufsync_assets.sync.ownership import published_refusal
 from ggufsync_assets.sync.plan import Plan, plan_sync
 
 EXIT_SYNC_FAILED = 1
@@ -72,6 +73,9 @@ def _sync(args: argparse.Namespace) -> int:
 def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Path, settings: Settings) -> int:
     now = datetime.now(UTC)
     store = CatalogueStore.from_settings(settings)
+    if foreign := published_refusal(store, settings.hub.endpoint):
+        print(f"sync refused: {foreign}", file=sys.stderr)
+        return EXIT_SYNC_FAILED
     dagster = instance()
     mode, reason = decide_mode(settings, sync_history(dagster, store), now)
     tags = sync_tags(settings, mode, now)

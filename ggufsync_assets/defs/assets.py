@@ -22,6 +22,7 @@ from ggufsync_assets.defs.steps import holding, hub_writing, mode_of, now, perfo
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.completeness import score_completeness
 from ggufsync_assets.sync.listing import list_window
+from ggufsync_assets.sync.ownership import hub_identity
 from ggufsync_assets.sync.refresh import refresh_files
 
 GROUP = "gguf"
@@ -122,6 +123,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 partition_start=first,
                 partition_end=last,
                 complete_pass=is_complete(first, last),
+                hub=hub_identity(sync.settings.hub.endpoint),
             )
             result = await list_window(
                 client, writer, sync.settings, window_of(first, last), run_id=run_id, now=now()

@@ -16,6 +16,7 @@ from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.tags import REASON_TAG
 from ggufsync_assets.settings import Settings, SyncMode
 from ggufsync_assets.sync.modes import decide_mode
+from ggufsync_assets.sync.ownership import published_refusal
 
 AUTO_CHECK_SECONDS = 3600
 
@@ -33,8 +34,10 @@ def build_schedules(
         execution_timezone="UTC",
         default_status=stopped if auto else running,
     )
-    def daily_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    def daily_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         """Every day at 03:00 UTC: the partitions of the last incremental_window_hours (full if mode is full)."""
+        if foreign := published_refusal(sync.store(), settings.hub.endpoint):
+            return dg.SkipReason(foreign)
         return dg.RunRequest(tags=sync_tags(settings, daily_mode, context.scheduled_execution_time))
 
     @dg.schedule(
@@ -43,8 +46,10 @@ def build_schedules(
         execution_timezone="UTC",
         default_status=stopped if auto else running,
     )
-    def weekly_full_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    def weekly_full_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         """Sundays at 04:00 UTC: every partition, then tombstones for repos the Hub no longer has."""
+        if foreign := published_refusal(sync.store(), settings.hub.endpoint):
+            return dg.SkipReason(foreign)
         return dg.RunRequest(tags=sync_tags(settings, SyncMode.FULL, context.scheduled_execution_time))
 
     @dg.sensor(
@@ -55,6 +60,8 @@ def build_schedules(
     def auto_sync_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         """Once a day (and again after a failure), run the sync the `auto` rule picks."""
         now = datetime.now(UTC)
+        if foreign := published_refusal(sync.store(), settings.hub.endpoint):
+            return dg.SensorResult(skip_reason=foreign)
         history = sync_history(context.instance, sync.store())
         mode, reason = decide_mode(settings, history, now)
         last = datetime.fromisoformat(context.cursor) if context.cursor else None
@@ -89,6 +96,8 @@ def build_schedules(
             the Hub by minutes. Skipped while another sync is under way: it covers the same changes."""
             if sync_in_progress(context.instance):
                 return dg.SkipReason("a sync is under way")
+            if foreign := published_refusal(sync.store(), settings.hub.endpoint):
+                return dg.SkipReason(foreign)
             return dg.RunRequest(
                 tags=sync_tags(settings, SyncMode.INCREMENTAL, context.scheduled_execution_time)
             )

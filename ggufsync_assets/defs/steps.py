@@ -27,6 +27,7 @@ from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.redaction import redact_text
 from ggufsync_assets.settings import Settings
+from ggufsync_assets.sync.ownership import published_refusal
 
 StepContext = dg.AssetExecutionContext | dg.AssetCheckExecutionContext
 
@@ -89,8 +90,12 @@ def _abandon(context: StepContext, store: CatalogueStore, dead: Holder) -> None:
 
 @contextlib.contextmanager
 def holding(context: StepContext, sync: SyncResource, step: str) -> Iterator[CatalogueStore]:
-    """The catalogue store, held for this run while the step works; a failure is recorded."""
+    """The catalogue store, held for this run while the step works; a failure is recorded. A
+    catalogue of another Hub than the configured one (sync/ownership.py) is neither held nor
+    touched: the step fails at once, for good (a retry would be refused alike)."""
     store = sync.store()
+    if foreign := published_refusal(store, sync.settings.hub.endpoint):
+        raise dg.Failure(f"{step}: {foreign}", allow_retries=False)
     claim(context, store)
     try:
         yield store

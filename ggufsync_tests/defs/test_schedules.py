@@ -21,6 +21,7 @@ from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.schedules import build_schedules
 from ggufsync_assets.defs.tags import MODE_TAG, RANGE_END_TAG, RANGE_START_TAG, REASON_TAG
 from ggufsync_assets.settings import Settings
+from ggufsync_assets.sync.ownership import LOOPBACK
 from ggufsync_tests.catalogue.conftest import SYNC_1, model, models
 
 WINDOW_HOURS = 48
@@ -310,3 +311,35 @@ def test_auto_sensor_ignores_an_unreadable_catalogue(
     result = evaluate(sensor, instance, cursor=(datetime.now(UTC) - timedelta(days=2)).isoformat())
     [request] = result.run_requests or []
     assert request.tags[MODE_TAG] == "incremental"
+
+
+def publish_simulator_catalogue(path: Path) -> None:
+    """A published catalogue last synced from a simulator on loopback (the demo's)."""
+    store = CatalogueStore(path)
+    with store.writer() as writer:
+        writer.ensure_run("demo", mode="full", started_at=SYNC_1, complete_pass=True, hub=LOOPBACK)
+        writer.finish_run("demo", status="succeeded", finished_at=SYNC_1)
+    store.publish()
+
+
+@pytest.mark.parametrize("name", ["daily_sync", "weekly_full_sync"])
+def test_a_schedule_for_the_hub_skips_a_catalogue_synced_from_the_simulator(
+    catalogue: SyncResource, tmp_path: Path, now: datetime, name: str
+) -> None:
+    publish_simulator_catalogue(catalogue_file(tmp_path))
+    schedules, _ = build_schedules(settings("incremental"), catalogue)
+    [schedule] = [s for s in schedules if s.name == name]
+    skipped = schedule(dg.build_schedule_context(scheduled_execution_time=now))
+    assert isinstance(skipped, dg.SkipReason)
+    assert "synced from a Hub simulator on loopback" in str(skipped.skip_message)
+    assert "configured for huggingface.co" in str(skipped.skip_message)
+
+
+def test_the_auto_sensor_skips_a_catalogue_synced_from_another_hub(
+    catalogue: SyncResource, instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    publish_simulator_catalogue(catalogue_file(tmp_path))
+    _, _, sensor = definitions("auto", catalogue)
+    result = evaluate(sensor, instance)
+    assert not result.run_requests
+    assert "synced from a Hub simulator on loopback" in str(result.skip_reason)

@@ -178,3 +178,27 @@ def test_malformed_records_make_up_nothing_in_the_catalogue(pipeline: Pipeline) 
     assert set(FRESH) | {BROKEN_TREE} <= set(in_window)
     # Nothing made up, nothing lost: the name search lists the repos whose tag listing broke.
     assert catalogued == in_window
+
+
+# ----- a catalogue of another Hub ---------------------------------------------------------------
+
+ANOTHER_HUB = {"hub.endpoint": "https://hub.invalid"}
+"""A Hub other than the simulator (.invalid never resolves: nothing could reach it anyway)."""
+
+
+def test_a_sync_for_another_hub_refuses_the_simulators_catalogue_and_changes_nothing(
+    pipeline: Pipeline,
+) -> None:
+    first = pipeline.sync(SyncMode.INCREMENTAL)
+    assert first.success
+    assert first.rows("SELECT DISTINCT hub FROM sync_runs") == [("loopback",)]
+
+    refused = pipeline.sync(SyncMode.INCREMENTAL, **ANOTHER_HUB)
+
+    assert not refused.success
+    assert failed_steps(refused) == {"gguf_model_listing"}
+    assert "was synced from a Hub simulator on loopback" in str(refused.result.all_events)
+    assert refused.requests == []
+    assert refused.rows("SELECT * FROM models ORDER BY repo_id") == first.rows(
+        "SELECT * FROM models ORDER BY repo_id"
+    )
