@@ -52,6 +52,6 @@ def published_refusal(store: CatalogueStore, endpoint: str) -> str | None:
     try:
         with store.reader() as con:
             hub = catalogue_hub(con)
-    except duckdb.Error:  # unreadable: not ours to judge here; the sync will say what is wrong
+    except (duckdb.Error, FileNotFoundError):  # unreadable or gone: the sync itself will say so
         return None
     return refusal(hub, endpoint, store.published)
