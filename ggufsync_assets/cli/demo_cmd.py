@@ -12,6 +12,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,11 +72,19 @@ def simulated_hub(repos: int, seed: int) -> Iterator[str]:
     in the sync's process, serving about a gigabyte of GGUF headers would take the sync's core."""
     command = [sys.executable, "-m", "ggufsync_assets.cli.main", "hub", "serve", "--repos", str(repos)]
     command += ["--seed", str(seed), "--quota", str(GENEROUS), "--resolver-quota", str(GENEROUS)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603 (our own command)
+    # Its stderr (a banner meant for `hub serve` at a terminal) is kept for a failure to start only.
+    with (
+        tempfile.TemporaryFile(mode="w+") as said,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=said, text=True) as process,  # noqa: S603 (our own command)
+    ):
         try:
             url = process.stdout.readline().strip() if process.stdout else ""
             if not url:
-                raise CliError(f"the Hub simulator did not start (exit code {process.wait()})")
+                process.wait()
+                said.seek(0)
+                raise CliError(
+                    f"the Hub simulator did not start (exit code {process.returncode}): {said.read()}"
+                )
             yield url
         finally:
             process.terminate()

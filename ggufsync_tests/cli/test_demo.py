@@ -16,7 +16,8 @@ import dagster as dg
 import pytest
 
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_assets.cli.demo_cmd import EXAMPLES
+from ggufsync_assets.cli.common import CliError
+from ggufsync_assets.cli.demo_cmd import EXAMPLES, simulated_hub
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import load_settings
 from ggufsync_tests.pipeline.conftest import clean_environment, copy_config, gguf_repos
@@ -89,3 +90,8 @@ def test_the_demo_names_the_dagster_instance_that_holds_its_run(demo: Demo) -> N
     assert f"The runs and checks are in the Dagster instance at {demo.home}:" in demo.stdout
     with dg.DagsterInstance.from_config(str(demo.home)) as instance:
         assert [run.status for run in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
+
+
+def test_a_simulated_hub_that_cannot_start_says_why() -> None:
+    with pytest.raises(CliError, match="--repos must be >= 0"), simulated_hub(repos=-1, seed=0):
+        pass

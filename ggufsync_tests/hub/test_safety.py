@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -138,14 +138,26 @@ def test_token_never_appears_in_reprs_errors_or_logs(
     assert TOKEN not in caplog.text
 
 
+@pytest.fixture
+def request_lines(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every Hub request line the client logs (its logger does not propagate: the capture is attached
+    to it)."""
+    logger = logging.getLogger(REQUEST_LOGGER)
+    caplog.set_level(logging.DEBUG, logger=REQUEST_LOGGER)
+    logger.addHandler(caplog.handler)
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
+
+
 @pytest.mark.parametrize("mask", [True, False])
 def test_signed_cdn_query_strings_are_masked_in_logs_when_asked(
-    mask: bool, with_client: WithClient, hub_sim: HubSimulator, caplog: pytest.LogCaptureFixture
+    mask: bool, with_client: WithClient, hub_sim: HubSimulator, request_lines: pytest.LogCaptureFixture
 ) -> None:
     repo, path = _gguf_file(hub_sim, gated=False)
-    caplog.set_level(logging.DEBUG, logger="ggufsync.hub")
     with_client(lambda c: c.read_range(repo.id, path, 0, 3), mask_sensitive_data=mask)
-    cdn_lines = [line for line in caplog.text.splitlines() if "127.0.0.2" in line]
+    cdn_lines = [line for line in request_lines.text.splitlines() if "127.0.0.2" in line]
     assert cdn_lines
     assert all(("?****" in line) is mask for line in cdn_lines)
     assert all(("response-content-disposition" in line) is not mask for line in cdn_lines)
@@ -165,13 +177,7 @@ def test_detailed_logging_raises_request_lines_to_info(
     level: int,
     with_client: WithClient,
     hub_sim: HubSimulator,
-    caplog: pytest.LogCaptureFixture,
+    request_lines: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger=REQUEST_LOGGER)
-    logger = logging.getLogger(REQUEST_LOGGER)  # it does not propagate: attach the capture to it
-    logger.addHandler(caplog.handler)
-    try:
-        with_client(lambda c: c.model_info(hub_sim.state.repos()[0].id), detailed_logging=detailed)
-    finally:
-        logger.removeHandler(caplog.handler)
-    assert {r.levelno for r in caplog.records if r.name == REQUEST_LOGGER} == {level}
+    with_client(lambda c: c.model_info(hub_sim.state.repos()[0].id), detailed_logging=detailed)
+    assert {r.levelno for r in request_lines.records if r.name == REQUEST_LOGGER} == {level}
