@@ -489,6 +489,12 @@ def duckdb_share_mb(memory_limit_mb: int) -> int:
 LOCK_WAIT_SECONDS = 600.0
 
 
+STORAGE_VERSION = "v1.5.0"
+"""The storage format a new catalogue file is written in: DuckDB 1.5's (storage version 68), which the
+DuckDB 1.x CLIs and libraries users have installed read; DuckDB 2's own format (69) they refuse. A file
+keeps the format it was created in."""
+
+
 def _connect_when_free(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """DuckDB refuses a file another process holds; wait for it rather than fail the step.
 
@@ -499,7 +505,9 @@ def _connect_when_free(path: Path, *, read_only: bool = False) -> duckdb.DuckDBP
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(
+                str(path), read_only=read_only, config={"storage_compatibility_version": STORAGE_VERSION}
+            )
             con.execute("SET enable_progress_bar = false")  # a step's log is no terminal
             return con
         except duckdb.IOException as exc:
