@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from ggufsync_assets.defs.history import sync_history
 from ggufsync_assets.defs.instance import instance
 from ggufsync_assets.defs.jobs import SYNC_JOB, sync_tags
 from ggufsync_assets.defs.partitions import window_of
-from ggufsync_assets.defs.resources import LOGGER, SyncResource, configure_logging
+from ggufsync_assets.defs.resources import LOG_BYTES, LOG_FILES, LOGGER, SyncResource, configure_logging
 from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.progress import HubStats
@@ -149,7 +150,7 @@ STEP_ERROR_WRAPPERS = ("DagsterExecutionStepExecutionError", "RetryRequestedFrom
 @contextlib.contextmanager
 def _logging(path: Path) -> Iterator[None]:
     """For the command's duration: log lines on stderr, and ggufsync's own lines also in
-    logs/sync.log, for `tail -f` while a sync runs. The handlers go again when the command ends,
+    logs/sync.log (rotating), for `tail -f` while a sync runs. The handlers go again when the command ends,
     so that calling the command in a process (tests, scripts) leaves its logging as it was."""
     root = logging.getLogger()
     before = list(root.handlers)
@@ -158,7 +159,7 @@ def _logging(path: Path) -> Iterator[None]:
     for console in added:  # a line the command printed on stdout is not repeated on stderr
         console.addFilter(lambda record: not getattr(record, PRINTED, False))
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger(LOGGER)
     logger.addHandler(handler)

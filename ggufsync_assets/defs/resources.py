@@ -23,9 +23,10 @@ from ggufsync_assets.settings import Settings, load_settings
 
 LOGGER = "ggufsync"
 REQUEST_LOG = "logs/requests.log"
-REQUEST_LOG_BYTES = 10 * 2**20
-REQUEST_LOG_FILES = 5
-"""logs/requests.log rotates at 10 MiB and keeps 5 old files: about 500,000 request lines."""
+LOG_BYTES = 10 * 2**20
+LOG_FILES = 5
+"""ggufsync's log files rotate at 10 MiB and keep 5 old files (logs/requests.log: about 500,000
+request lines)."""
 
 
 def configure_logging(settings: Settings) -> None:
@@ -48,9 +49,7 @@ def _log_requests_to(path: Path) -> None:
         logger.removeHandler(handler)
         handler.close()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(
-        path, maxBytes=REQUEST_LOG_BYTES, backupCount=REQUEST_LOG_FILES, encoding="utf-8"
-    )
+    handler = RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
 
