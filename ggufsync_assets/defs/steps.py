@@ -145,10 +145,7 @@ async def hub_writing(
 
 def progress_logger(context: dg.AssetExecutionContext, step: str) -> Callable[[HubStats], None]:
     def report(stats: HubStats) -> None:
-        context.log.info(
-            f"{step}: {stats.requests} requests, {stats.records} records, {stats.retries} retries, "
-            f"{stats.rate_limited} rate-limited, {stats.elapsed_seconds:.0f} s"
-        )
+        context.log.info(stats.describe(step))
 
     return report
 

@@ -20,7 +20,25 @@ class HubStats:
     bytes_received: int = 0
     pages: int = 0
     records: int = 0
+    repos_done: int = 0
+    repos_total: int = 0
+    """Repos a step has finished, of those it declared (0: a step that cannot know, as the listing)."""
     elapsed_seconds: float = 0.0
+
+    def describe(self, step: str) -> str:
+        """One progress line: repos done of the total and the time left at the pace so far (when
+        the step knows its total), requests and their rate, retries and 429s."""
+        seconds = self.elapsed_seconds
+        rate = self.requests / seconds if seconds > 0 else 0.0
+        done = f"{self.repos_done}/{self.repos_total} repos, " if self.repos_total else ""
+        left = ""
+        if self.repos_total and self.repos_done:
+            remaining = seconds / self.repos_done * (self.repos_total - self.repos_done)
+            left = f", about {remaining:.0f} s left"
+        return (
+            f"{step}: {done}{self.requests} requests ({rate:.1f}/s), {self.records} records, "
+            f"{self.retries} retries, {self.rate_limited} rate-limited, {seconds:.0f} s{left}"
+        )
 
 
 ProgressCallback = Callable[[HubStats], None]

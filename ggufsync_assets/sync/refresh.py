@@ -66,6 +66,7 @@ async def refresh_files(
     result = FilesResult()
     todo = writer.repos_needing_files(window.start, window.end)
     client.expect_api_requests(len(todo))  # one tree page each, for nearly every repo
+    client.progress.add(repos_total=len(todo))
     parallel = (
         settings.rate_limiting.max_concurrent_requests
         if settings.performance.enable_parallel_processing
@@ -93,6 +94,7 @@ async def refresh_files(
         async with contextlib.aclosing(as_finished(todo, one, parallel)) as outcomes:
             async for repo_id, sha, outcome in outcomes:
                 chunk.add(repo_id, sha, outcome, result, run_id=run_id, now=now)
+                client.progress.add(repos_done=1)
                 if chunk.repos >= writer.chunk_size:
                     await writes.submit(functools.partial(chunk.write, writer))
                     chunk = _Chunk()

@@ -152,3 +152,21 @@ def test_file_verification_reads_the_header_of_one_model_file_per_repo(
         "model-Q4_K_M.gguf"
     }
     assert sync.rows("SELECT count(*) FROM model_files WHERE header_ok") == [(1,)]
+
+
+def test_the_files_step_counts_the_repos_it_has_refreshed_of_those_it_declared(
+    sim: HubSimulator, sync_factory: Callable[..., Sync]
+) -> None:
+    sync = sync_factory(sim)
+    sync.list()
+
+    async def main() -> tuple[int, int, int]:
+        async with HubClient(ClientOptions.from_settings(sync.settings)) as client:
+            with sync.store.writer() as writer:
+                result = await refresh_files(
+                    client, writer, sync.settings, EVERYTHING, run_id="run-1", now=SYNC_NOW
+                )
+            return client.stats.repos_done, client.stats.repos_total, result.refreshed
+
+    done, total, refreshed = asyncio.run(main())
+    assert done == total == refreshed > 0
