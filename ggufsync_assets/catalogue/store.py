@@ -32,6 +32,7 @@ from ggufsync_assets.catalogue.contract import HEADER_FRAME, MODELS, TABLES, Sou
 from ggufsync_assets.catalogue.lease import Claim, Holder, Lease, Waiting, process_gone
 from ggufsync_assets.catalogue.schema import VIEWS, migrate
 from ggufsync_assets.catalogue.snapshot import open_snapshot
+from ggufsync_assets.catalogue.web_exports import write_documents
 from ggufsync_assets.gguf.quality import quality_table
 from ggufsync_assets.settings import Settings
 
@@ -459,7 +460,8 @@ class CatalogueStore:
 
     def export(self, *, compress: bool) -> list[Path]:
         """Parquet copies of the published tables for tools that do not speak DuckDB, written
-        beside the catalogue (zstd-compressed unless performance.enable_data_compression is off)."""
+        beside the catalogue (zstd-compressed unless performance.enable_data_compression is off),
+        and the JSON documents a website serves (catalogue/web_exports.py)."""
         self.exports.mkdir(parents=True, exist_ok=True)
         codec = "zstd" if compress else "uncompressed"
         written = []
@@ -471,6 +473,7 @@ class CatalogueStore:
                 con.execute(f"COPY {table} TO '{partial}' (FORMAT parquet, COMPRESSION {codec})")
                 os.replace(partial, target)
                 written.append(target)
+            written += write_documents(con, self.exports)
         return written
 
 

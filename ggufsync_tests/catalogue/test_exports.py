@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ggufsync_assets.catalogue.store import EXPORTED_TABLES, CatalogueStore
+from ggufsync_assets.catalogue.web_exports import DOCUMENTS
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import all_keys, range_tags
 from ggufsync_assets.defs.resources import SyncResource
@@ -71,16 +72,57 @@ def store(tmp_path: Path) -> CatalogueStore:
     return store
 
 
+def parquet(written: list[Path]) -> list[Path]:
+    return [path for path in written if path.suffix == ".parquet"]
+
+
 def test_exports_are_zstd_compressed_when_compression_is_on(store: CatalogueStore) -> None:
-    written = store.export(compress=True)
+    written = parquet(store.export(compress=True))
     assert sorted(p.name for p in written) == sorted(f"{t}.parquet" for t in EXPORTED_TABLES)
     for path in written:
         assert codecs(path) == {"ZSTD"}, path.name
 
 
 def test_exports_are_uncompressed_when_compression_is_off(store: CatalogueStore) -> None:
-    for path in store.export(compress=False):
+    for path in parquet(store.export(compress=False)):
         assert codecs(path) == {"UNCOMPRESSED"}, path.name
+
+
+def test_exports_include_every_json_document_a_website_reads(store: CatalogueStore) -> None:
+    written = {p.name for p in store.export(compress=True) if p.suffix == ".json"}
+    assert written == {f"{name}.json" for name in DOCUMENTS}
+    assert not list(store.exports.glob("*.tmp"))
+
+
+def test_the_models_document_holds_each_repo_with_its_files_and_download_urls(store: CatalogueStore) -> None:
+    store.export(compress=True)
+    [repo] = json.loads((store.exports / "models.json").read_text())
+    assert repo["repo_id"] == "bartowski/Qwen2.5-7B-Instruct-GGUF"
+    [file] = repo["files"]
+    assert (file["quantization"], file["bytes"], file["parts"]) == ("Q4_K_M", 4_000_000_000, 1)
+    assert file["bits_per_weight"] > 4
+    [url] = file["urls"]
+    assert url.startswith("https://")
+    assert url.endswith("/q4_k_m.gguf")
+
+
+def test_the_statistics_document_is_one_object_of_totals(store: CatalogueStore) -> None:
+    store.export(compress=True)
+    totals = json.loads((store.exports / "statistics.json").read_text())
+    assert {k: totals[k] for k in ("repos", "files", "bytes", "authors")} == {
+        "repos": 1,
+        "files": 1,
+        "bytes": 4_000_000_000,
+        "authors": 1,
+    }
+
+
+def test_the_search_index_holds_each_repos_words_in_lower_case(store: CatalogueStore) -> None:
+    store.export(compress=True)
+    [entry] = json.loads((store.exports / "search.json").read_text())
+    assert entry["id"] == "bartowski/Qwen2.5-7B-Instruct-GGUF"
+    assert "qwen2.5-7b-instruct" in entry["text"]
+    assert "q4_k_m" in entry["text"]
 
 
 def test_exports_hold_the_published_rows(store: CatalogueStore) -> None:
