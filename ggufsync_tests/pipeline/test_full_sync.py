@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import duckdb
 import pytest
 
 from ggufsync_assets.catalogue.store import EXPORTED_TABLES
+from ggufsync_assets.catalogue.web_exports import DOCUMENTS
 from ggufsync_assets.settings import SyncMode
 from ggufsync_tests.pipeline.conftest import (
     LISTING_PATH,
@@ -170,10 +172,13 @@ def test_every_repo_has_an_added_history_row(full: SyncRun) -> None:
     )
 
 
-def test_the_catalogue_is_published_with_parquet_exports(full: SyncRun, pipeline: Pipeline) -> None:
+def test_the_catalogue_is_published_with_parquet_and_json_exports(full: SyncRun, pipeline: Pipeline) -> None:
     assert pipeline.catalogue.is_file()
     exports = pipeline.catalogue.parent / "exports"
-    assert sorted(p.name for p in exports.iterdir()) == sorted(f"{t}.parquet" for t in EXPORTED_TABLES)
+    assert sorted(p.name for p in exports.iterdir()) == sorted(
+        [*(f"{t}.parquet" for t in EXPORTED_TABLES), *(f"{name}.json" for name in DOCUMENTS)]
+    )
+    assert len(json.loads((exports / "models.json").read_text())) == len(full.truth)
     con = duckdb.connect(":memory:")
     try:
         [(repos,)] = con.execute(
