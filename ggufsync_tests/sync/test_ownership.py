@@ -20,17 +20,17 @@ def test_every_simulator_on_loopback_is_one_hub_whatever_its_port(endpoint: str)
 
 
 def test_a_hub_on_the_network_is_its_host() -> None:
-    assert hub_identity("https://HuggingFace.co/") == "huggingface.co"
+    assert hub_identity("https://Hub.Invalid/") == "hub.invalid"
 
 
 def test_a_catalogue_of_no_hub_yet_or_of_this_hub_is_accepted() -> None:
-    assert refusal(None, "https://huggingface.co", CATALOGUE) is None
-    assert refusal("huggingface.co", "https://huggingface.co", CATALOGUE) is None
+    assert refusal(None, "https://hub.invalid", CATALOGUE) is None
+    assert refusal("hub.invalid", "https://hub.invalid", CATALOGUE) is None
     assert refusal(LOOPBACK, "http://127.0.0.1:5555", CATALOGUE) is None
 
 
 def test_a_catalogue_of_another_hub_is_refused_with_what_to_change() -> None:
-    message = refusal(LOOPBACK, "https://huggingface.co", CATALOGUE) or ""
+    message = refusal(LOOPBACK, "https://hub.invalid", CATALOGUE) or ""
     assert "data/catalogue.duckdb was synced from a Hub simulator on loopback" in message
-    assert "configured for huggingface.co" in message
+    assert "configured for hub.invalid" in message
     assert "storage.catalogue_path" in message
