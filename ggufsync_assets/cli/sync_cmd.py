@@ -24,7 +24,7 @@ from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.cli.common import EXIT_OK, add_settings_options
 from ggufsync_assets.defs.history import sync_history
 from ggufsync_assets.defs.instance import instance
-from ggufsync_assets.defs.jobs import SYNC_JOB, sync_tags
+from ggufsync_assets.defs.jobs import execute_sync_job, sync_tags
 from ggufsync_assets.defs.partitions import window_of
 from ggufsync_assets.defs.resources import LOG_BYTES, LOG_FILES, LOGGER, SyncResource, configure_logging
 from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
@@ -100,11 +100,10 @@ def run_sync(
     """Execute the sync job in this process and print how it went."""
     from ggufsync_assets.definitions import build_definitions  # noqa: PLC0415 - loads Dagster definitions
 
-    job = build_definitions(resource).resolve_job_def(SYNC_JOB)
-    result = job.execute_in_process(
-        instance=dagster,
+    result = execute_sync_job(
+        build_definitions(resource),
+        dagster,
         tags=tags,
-        raise_on_error=False,
         # The terminal shows the steps' own lines (INFO and up); Dagster's DEBUG events (a step
         # started, a resource initialised, ...) stay in the run's log in the UI, even under DEBUG.
         run_config={"loggers": {"console": {"config": {"log_level": console_level(settings)}}}},

@@ -20,9 +20,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
+from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
 from ggufsync_assets.cli.main import main
 from ggufsync_assets.cli.sync_cmd import EXIT_SYNC_FAILED, LISTED_REPOS, LOG_FILE
+from ggufsync_assets.defs.jobs import CODE_LOCATION, REPOSITORY, SYNC_JOB
 from ggufsync_assets.defs.resources import LOGGER, REQUEST_LOG
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import load_settings
@@ -219,6 +222,26 @@ def test_a_sync_plans_each_asset_once_for_its_whole_range(
             ]
             assert planned, "no materialization was planned"
             assert len(planned) == len(set(planned)), "an asset was planned once per partition"
+
+
+def test_a_cli_sync_is_a_run_of_the_ggufsync_code_location_as_ui_runs_are(
+    concurrent_syncs: ConcurrentSyncs, shared: Setup
+) -> None:
+    """The job's Runs tab filters on the repository label, the timeline on the run's origin."""
+    with dg.DagsterInstance.from_config(str(shared.home)) as instance:
+        runs = instance.get_runs(
+            dg.RunsFilter(job_name=SYNC_JOB, tags={REPOSITORY_LABEL_TAG: f"{REPOSITORY}@{CODE_LOCATION}"})
+        )
+        assert len(runs) == 2
+        for run in runs:
+            assert run.remote_job_origin is not None
+            assert run.remote_job_origin.location_name == CODE_LOCATION
+            assert run.remote_job_origin.repository_origin.repository_name == REPOSITORY
+
+
+def test_the_code_location_cli_runs_are_filed_under_is_the_one_workspace_yaml_loads() -> None:
+    [entry] = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())["load_from"]
+    assert entry["python_module"]["location_name"] == CODE_LOCATION
 
 
 def test_request_lines_go_to_the_homes_requests_log_and_not_to_the_runs_event_log(
