@@ -113,7 +113,14 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     async def gguf_model_listing(
         context: dg.AssetExecutionContext, sync: SyncResource
     ) -> dg.MaterializeResult[None]:
-        """Discover every GGUF repo modified in the partition range and upsert its listing row."""
+        """Discover every GGUF repo modified in the partition range and upsert its listing row.
+
+        A partition is a day of last modification on the Hub; a run covers a range of them. Writes
+        `models`: one row per repo (id, author, sha, downloads, likes, tags, how it was found). The
+        run's log gives the range's figures: `listed` repos seen, `new` to the catalogue, `changed`
+        (a new commit sha), `unchanged`, `rejected` (records the Hub sent malformed; kept in
+        `rejected_records`), `api_requests`.
+        """
         started, first, last, run_id = time.monotonic(), *_range(context), context.run.run_id
         async with hub_writing(context, sync, "listing") as (client, writer):
             writer.ensure_run(
@@ -151,7 +158,14 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     async def gguf_model_files(
         context: dg.AssetExecutionContext, sync: SyncResource
     ) -> dg.MaterializeResult[None]:
-        """Fetch the file tree of new and changed repos only: quantizations, split parts, sizes."""
+        """Fetch the file tree of new and changed repos only: quantizations, split parts, sizes.
+
+        Writes `model_files` (one row per GGUF file: size, quantization, split part) and
+        `gguf_headers` (what each file's header says: architecture, parameters, context length).
+        Unchanged repos cost no request.
+        The run's log gives `refreshed` repos, `files`, `headers_read` (and the range requests they
+        took), `headers_unreadable`, `rejected` trees, `gone` (repos deleted since listed).
+        """
         started, first, last, run_id = time.monotonic(), *_range(context), context.run.run_id
         async with hub_writing(context, sync, "files") as (client, writer):
             result = await refresh_files(
@@ -173,7 +187,12 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, sync: SyncResource
     ) -> dg.MaterializeResult[None]:
         """Score each repo: completeness (what of the Hub's offer the catalogue holds; the completeness
-        check gates on it) and card score (what the uploader tells)."""
+        check gates on it) and card score (what the uploader tells).
+
+        Writes `models.completeness_score` and `models.card_score`, each from 0 to 1. Makes no Hub
+        request. The run's log gives `repos_scored`, the mean and lowest completeness, how many
+        repos are below validation.min_completeness_score, and the mean card score.
+        """
         started, (first, last) = time.monotonic(), _range(context)
         minimum = sync.settings.validation.min_completeness_score
         with writing(context, sync, "completeness") as writer:
@@ -199,7 +218,13 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         freshness_policy=full_freshness,
     )
     def gguf_catalogue(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.MaterializeResult[None]:
-        """Finish the sync: tombstone what a complete pass no longer found, publish the snapshot."""
+        """Finish the sync: tombstone what a complete pass no longer found, publish the snapshot.
+
+        Publishes the DuckDB catalogue readers open (storage.catalogue_path) and writes the Parquet
+        and JSON exports beside it. Its materialization gives the catalogue's totals after the run
+        (repos, files, bytes) and what the run did (new, changed, refreshed, removed repos, Hub
+        requests); the run's history is the `sync_runs` table.
+        """
         started, run_id = time.monotonic(), context.run.run_id
         with holding(context, sync, "catalogue") as store:
             with store.writer() as writer:
