@@ -26,10 +26,17 @@ from ggufsync_assets.defs.history import sync_history
 from ggufsync_assets.defs.instance import instance
 from ggufsync_assets.defs.jobs import execute_sync_job, sync_tags
 from ggufsync_assets.defs.partitions import window_of
-from ggufsync_assets.defs.resources import LOG_BYTES, LOG_FILES, LOGGER, SyncResource, configure_logging
+from ggufsync_assets.defs.resources import (
+    LIVE_LOGGER,
+    LOG_BYTES,
+    LOG_FILES,
+    LOGGER,
+    SyncResource,
+    configure_logging,
+)
 from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
 from ggufsync_assets.hub.client import ClientOptions, HubClient
-from ggufsync_assets.hub.progress import HubStats
+from ggufsync_assets.hub.progress import LIVE_SECONDS, HubStats
 from ggufsync_assets.settings import Settings, SyncMode, load_settings
 from ggufsync_assets.settings.layers import config_dir
 from ggufsync_assets.sync.modes import decide_mode
@@ -50,6 +57,12 @@ def configure(sync: argparse.ArgumentParser) -> None:
     sync.add_argument("--dry-run", action="store_true", help="list only: print the plan, write nothing")
     sync.add_argument("--catalogue", type=Path, help="override storage.catalogue_path")
     sync.add_argument("--config-dir", type=Path, default=None, help="the config folder (default ./config)")
+    sync.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"a progress line per step every {LIVE_SECONDS:.0f} s on stderr (default: on a terminal)",
+    )
     sync.set_defaults(handler=_sync)
 
 
@@ -67,7 +80,8 @@ def _sync(args: argparse.Namespace) -> int:
     directory = args.config_dir or config_dir()
     settings = load_settings(env=args.env, flags=flags, directory=directory).settings
     configure_logging(settings)
-    with _logging(Path(LOG_FILE)):
+    live = sys.stderr.isatty() if args.progress is None else args.progress
+    with _logging(Path(LOG_FILE)), _live_progress(live):
         return _sync_logged(args, flags, directory, settings)
 
 
@@ -169,6 +183,27 @@ def _logging(path: Path) -> Iterator[None]:
         handler.close()
         for console in added:
             root.removeHandler(console)
+
+
+@contextlib.contextmanager
+def _live_progress(wanted: bool) -> Iterator[None]:
+    """While the command runs, the steps' live progress lines on stderr (see LIVE_LOGGER)."""
+    if not wanted:
+        yield
+        return
+    live = logging.getLogger(LIVE_LOGGER)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    level, propagate = live.level, live.propagate
+    live.addHandler(handler)
+    live.setLevel(logging.INFO)  # whatever log_level says: the user asked to watch
+    live.propagate = False  # not once more through the console and file handlers
+    try:
+        yield
+    finally:
+        live.removeHandler(handler)
+        live.setLevel(level)
+        live.propagate = propagate
 
 
 async def _plan(settings: Settings, store: CatalogueStore, window: Any, mode: SyncMode, reason: str) -> Plan:

@@ -23,6 +23,9 @@ from ggufsync_assets.settings import Settings, load_settings
 
 LOGGER = "ggufsync"
 REQUEST_LOG = "logs/requests.log"
+LIVE_LOGGER = "ggufsync.progress"
+"""A step's progress as it goes (every hub.progress.LIVE_SECONDS), for a live view: `ggufsync sync`
+on a terminal listens; nobody else does, and then the steps do not report to it."""
 LOG_BYTES = 10 * 2**20
 LOG_FILES = 5
 """ggufsync's log files rotate at 10 MiB and keep 5 old files (logs/requests.log: about 500,000
@@ -84,5 +87,7 @@ class SyncResource(dg.ConfigurableResource["SyncResource"]):
     def store(self) -> CatalogueStore:
         return CatalogueStore.from_settings(self.settings)
 
-    def client(self, progress: ProgressCallback | None = None) -> HubClient:
-        return HubClient(ClientOptions.from_settings(self.settings), progress=progress)
+    def client(
+        self, progress: ProgressCallback | None = None, live: ProgressCallback | None = None
+    ) -> HubClient:
+        return HubClient(ClientOptions.from_settings(self.settings), progress=progress, live=live)

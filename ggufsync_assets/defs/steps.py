@@ -10,6 +10,7 @@ sync_runs, and says so in one log line.
 from __future__ import annotations
 
 import contextlib
+import logging
 import resource
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,7 +22,7 @@ from dagster._core.errors import DagsterExecutionInterruptedError
 
 from ggufsync_assets.catalogue.lease import Holder, process_gone
 from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
-from ggufsync_assets.defs.resources import SyncResource
+from ggufsync_assets.defs.resources import LIVE_LOGGER, SyncResource
 from ggufsync_assets.defs.tags import MODE_TAG
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.progress import HubStats
@@ -138,7 +139,7 @@ async def hub_writing(
     context: dg.AssetExecutionContext, sync: SyncResource, step: str
 ) -> AsyncIterator[tuple[HubClient, CatalogueWriter]]:
     """`writing`, with a Hub client that logs its progress as this step's."""
-    async with sync.client(progress_logger(context, step)) as client:
+    async with sync.client(progress_logger(context, step), live_progress(step)) as client:
         with writing(context, sync, step) as writer:
             yield client, writer
 
@@ -146,6 +147,18 @@ async def hub_writing(
 def progress_logger(context: dg.AssetExecutionContext, step: str) -> Callable[[HubStats], None]:
     def report(stats: HubStats) -> None:
         context.log.info(stats.describe(step))
+
+    return report
+
+
+def live_progress(step: str) -> Callable[[HubStats], None] | None:
+    """Progress lines for LIVE_LOGGER, when something listens to it."""
+    live = logging.getLogger(LIVE_LOGGER)
+    if not live.handlers:
+        return None
+
+    def report(stats: HubStats) -> None:
+        live.info(stats.describe(step))
 
     return report
 

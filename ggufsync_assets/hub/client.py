@@ -171,6 +171,7 @@ class HubClient:
         options: ClientOptions,
         *,
         progress: ProgressCallback | None = None,
+        live: ProgressCallback | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -182,7 +183,7 @@ class HubClient:
         self.concurrency = AdaptiveConcurrency(
             options.max_concurrent_requests, adaptive=options.adaptive_concurrency
         )
-        self.progress = ProgressTracker(options.progress_interval_seconds, progress, clock=clock)
+        self.progress = ProgressTracker(options.progress_interval_seconds, progress, live=live, clock=clock)
         self._secrets = (options.token,) if options.token else ()
         tls = httpx.create_ssl_context(trust_env=False)  # one for every lane: building it is slow
         self._lanes = Lanes(

@@ -1,7 +1,8 @@
 """Counting what the client did, and telling a watcher at a steady pace.
 
-The CLI turns these reports into a progress line, Dagster into log lines; both get them at most
-every monitoring.progress_report_interval_seconds, plus a final one.
+Two watchers, at two paces: the run's log gets a report every
+monitoring.progress_report_interval_seconds (a log read later needs few), a live view (a terminal)
+one every LIVE_SECONDS; both get a final one.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class HubStats:
 
 
 ProgressCallback = Callable[[HubStats], None]
+LIVE_SECONDS = 5.0
 
 
 class ProgressTracker:
@@ -50,25 +52,34 @@ class ProgressTracker:
         interval_seconds: float,
         callback: ProgressCallback | None = None,
         *,
+        live: ProgressCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._interval = interval_seconds
         self._callback = callback
+        self._live = live
         self._clock = clock
         self._started = clock()
-        self._last_report = self._started
+        self._last_report = self._last_live = self._started
         self._stats = HubStats()
 
     def add(self, **increments: int) -> None:
         values = {name: getattr(self._stats, name) + amount for name, amount in increments.items()}
         self._stats = replace(self._stats, **values)
-        if self._callback and self._clock() - self._last_report >= self._interval:
-            self.report()
+        now = self._clock()
+        if self._callback and now - self._last_report >= self._interval:
+            self._last_report = now
+            self._callback(self.snapshot())
+        if self._live and now - self._last_live >= LIVE_SECONDS:
+            self._last_live = now
+            self._live(self.snapshot())
 
     def report(self) -> None:
-        self._last_report = self._clock()
-        if self._callback:
-            self._callback(self.snapshot())
+        """The final report, to both watchers."""
+        self._last_report = self._last_live = self._clock()
+        for watcher in (self._callback, self._live):
+            if watcher:
+                watcher(self.snapshot())
 
     def snapshot(self) -> HubStats:
         return replace(self._stats, elapsed_seconds=self._clock() - self._started)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ggufsync_assets.hub.progress import HubStats, ProgressTracker
+from ggufsync_assets.hub.progress import LIVE_SECONDS, HubStats, ProgressTracker
 
 
 def test_a_step_that_knows_its_repos_says_how_many_are_done_and_the_time_left() -> None:
@@ -31,3 +31,26 @@ def test_the_tracker_reports_at_its_interval_and_counts_every_field() -> None:
     tracker.add(repos_done=1)
     [report] = reports
     assert (report.repos_done, report.repos_total, report.requests) == (2, 3, 2)
+
+
+def test_a_live_watcher_hears_every_few_seconds_and_the_run_log_at_its_own_interval() -> None:
+    now = [0.0]
+    logged: list[HubStats] = []
+    live: list[HubStats] = []
+    pace = int(LIVE_SECONDS)
+    tracker = ProgressTracker(10.0 * pace, logged.append, live=live.append, clock=lambda: now[0])
+    for second in range(1, 6 * pace + 1):  # one request a second
+        now[0] = float(second)
+        tracker.add(requests=1)
+    assert [s.requests for s in live] == [n * pace for n in range(1, 7)]
+    assert logged == []
+
+
+def test_the_final_report_reaches_both_watchers() -> None:
+    logged: list[HubStats] = []
+    live: list[HubStats] = []
+    tracker = ProgressTracker(60.0, logged.append, live=live.append, clock=lambda: 1.0)
+    tracker.add(requests=3)
+    tracker.report()
+    assert [s.requests for s in logged] == [3]
+    assert [s.requests for s in live] == [3]

@@ -244,6 +244,26 @@ def test_the_code_location_cli_runs_are_filed_under_is_the_one_workspace_yaml_lo
     assert entry["python_module"]["location_name"] == CODE_LOCATION
 
 
+PROGRESS_LINE = re.compile(r"^  (listing|files): .*requests \(", re.MULTILINE)
+
+
+def test_a_sync_with_progress_shows_each_hub_steps_progress_on_stderr(
+    sim: HubSimulator, tmp_path: Path
+) -> None:
+    [finished] = started_together(make_setup(sim, tmp_path), ["sync", "--mode", "full", "--progress"], 1)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert set(PROGRESS_LINE.findall(finished.stderr)) == {"listing", "files"}
+    files_done = re.findall(r"^  files: (\d+)/(\d+) repos", finished.stderr, re.MULTILINE)
+    assert files_done
+    done, total = files_done[-1]
+    assert done == total  # the final line: every repo done
+
+
+def test_a_sync_off_a_terminal_prints_no_progress_lines(concurrent_syncs: ConcurrentSyncs) -> None:
+    for process in concurrent_syncs.processes:
+        assert not PROGRESS_LINE.search(process.stderr)
+
+
 def test_request_lines_go_to_the_homes_requests_log_and_not_to_the_runs_event_log(
     concurrent_syncs: ConcurrentSyncs, shared: Setup
 ) -> None:
