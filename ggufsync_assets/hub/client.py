@@ -231,6 +231,9 @@ class HubClient:
         params: list[tuple[str, str]] | None = query.params()
         early_stop = query.sort == "lastModified" and query.modified_since is not None
         while url is not None:
+            # A page is declared once it is certain (the first, then each the Hub links to), so the
+            # pacer sends it at once while the advertised budget lasts rather than spreading it.
+            self.expect_api_requests(1)
             page, response = await self._get_json(url, params, expect=list, what="a list of models")
             self.progress.add(pages=1, records=len(page))
             next_url = response.links.get("next", {}).get("url")

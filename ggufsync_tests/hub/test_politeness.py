@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ggufsync_assets.hub.client import HubClient
+from ggufsync_assets.hub.client import HubClient, ListingQuery
 from ggufsync_assets.hub.concurrency import AdaptiveConcurrency
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_tests.hub.conftest import options_for
@@ -55,6 +55,29 @@ def test_declared_work_never_hits_429_whether_or_not_the_budget_covers_it(
 
     assert with_client_factory(sim)(work, max_concurrent_requests=4) == 0
     assert [r.status for r in sim.requests].count(200) == declared
+
+
+def test_listing_pages_the_budget_covers_are_sent_without_waiting(
+    hub_sim_factory: Callable[..., HubSimulator], with_client_factory: Callable[..., Any]
+) -> None:
+    sim = hub_sim_factory(api_quota=100, api_window=300)
+    waits: list[float] = []
+
+    async def listing(client: HubClient) -> int:
+        pacer_delay = client.pacer.delay
+
+        def recorded(bucket: str) -> float:
+            waits.append(pacer_delay(bucket))
+            return waits[-1]
+
+        client.pacer.delay = recorded  # type: ignore[method-assign]
+        query = ListingQuery(filter=("gguf",), page_size=5)
+        return len([page async for page in client.iter_model_pages(query)])
+
+    pages = with_client_factory(sim)(listing)
+    assert pages >= 5
+    assert len(waits) >= pages
+    assert max(waits) == 0.0
 
 
 def _spend_quota(sim: HubSimulator) -> None:
