@@ -17,7 +17,9 @@ Measures, against simulators on loopback (no quota, and for the comparison 20 ms
 - naive_full_ratio, naive_daily_ratio: what most people write (huggingface_hub's `list_models`,
   then `model_info(files_metadata=True)` per repo, serially) over our full and our daily sync, with
   every answer 20 ms late; both of ours include process start-up and, like the script, read no
-  GGUF header (the same work: every repo and its files).
+  GGUF header (the same work: every repo and its files);
+- tight_429s, quota_use: a full sync whose work needs several windows of a tight advertised quota
+  (150 per 20 s): the 429s it got, and the share of the quota it used in the windows it filled.
 With --memory instead: the peak memory of a full sync at --repos and at ten times as many, and
 their ratio (one `MEMORY ...` line).
 Prints a table, then one `BENCH ...` line, and writes the same figures as JSON under bench/results/.
@@ -50,6 +52,11 @@ ROOT = Path(__file__).resolve().parents[1]
 GGUFSYNC = Path(sys.executable).with_name("ggufsync")
 QUOTA = 10_000_000
 LATENCY = 0.02
+TIGHT_QUOTA = 150
+TIGHT_WINDOW = 20.0
+TIGHT_REPOS = 500
+"""The pacing run: the Hub's anonymous quota (500 per 5 minutes) scaled down to keep the benchmark
+short, and a Hub whose sync needs over three of its windows."""
 LISTING_PATH = "/api/models"
 
 
@@ -192,9 +199,45 @@ def measure(repos: int, folder: Path) -> dict[str, Any]:
             "naive_full_ratio": figures["naive_s"] / ours_full,
             "naive_daily_ratio": figures["naive_s"] / ours_daily,
         }
+    figures |= pacing(folder / "tight")
     figures |= {key: value for key, value in memory(repos, folder).items() if key != "repos"}
     figures["bench_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
+
+
+def pacing(folder: Path) -> dict[str, Any]:
+    """A full sync under a tight advertised quota: its 429s, and the share of the quota it used in the
+    windows it filled (all but its last), counting windows as the simulator does (each starts at the
+    first request after the last one ended)."""
+    folder.mkdir()
+    tight = HubSimulator(
+        repos=TIGHT_REPOS,
+        seed=5,
+        now=datetime.now(UTC),
+        api_quota=TIGHT_QUOTA,
+        api_window=TIGHT_WINDOW,
+        resolvers_quota=QUOTA,
+    )
+    with tight as sim:
+        env = environment(sim, folder) | {"GGUFSYNC_GGUF_HEADERS__READ": "false"}
+        sync = run([str(GGUFSYNC), "sync", "--mode", "full"], env, folder)
+        answered = [r for r in sim.requests if r.host == "api" and r.status is not None]
+    starts: list[float] = []
+    counts: list[int] = []
+    for moment in sorted(r.time.timestamp() for r in answered):
+        if not starts or moment >= starts[-1] + TIGHT_WINDOW:
+            starts.append(moment)
+            counts.append(0)
+        counts[-1] += 1
+    filled = sum(counts[:-1])
+    spanned = TIGHT_QUOTA * (starts[-1] - starts[0]) / TIGHT_WINDOW if len(starts) > 1 else 0.0
+    return {
+        "tight_s": sync.seconds,
+        "tight_requests": len(answered),
+        "tight_windows": len(starts),
+        "tight_429s": sum(r.status == 429 for r in answered),
+        "quota_use": filled / spanned if spanned else float("nan"),
+    }
 
 
 BENCH_KEYS = (
@@ -215,6 +258,8 @@ BENCH_KEYS = (
     "query_s",
     "naive_full_ratio",
     "naive_daily_ratio",
+    "tight_429s",
+    "quota_use",
 )
 
 
