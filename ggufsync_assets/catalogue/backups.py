@@ -184,7 +184,7 @@ class CatalogueBackups:
             size_bytes, sha256 = _digest(stored) if self.compress else (database_bytes, database_sha256)
             manifest = Manifest(
                 taken_at=taken_at,
-                source=str(self.published),
+                source=os.path.abspath(self.published),
                 reason=reason,
                 compression="gzip" if self.compress else None,
                 size_bytes=size_bytes,

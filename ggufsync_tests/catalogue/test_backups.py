@@ -22,7 +22,7 @@ from ggufsync_assets.catalogue.backups import (
     row_counts,
 )
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_tests.catalogue.conftest import SYNC_1, gguf, model, models, put_files
+from ggufsync_tests.catalogue.conftest import publish_repos
 
 START = datetime(2026, 12, 1, 14, 30, 22, tzinfo=UTC)
 
@@ -38,15 +38,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-def publish_repos(store: CatalogueStore, *repo_ids: str) -> None:
-    """Add these repos (one GGUF file each) to the working file and publish it."""
-    with store.writer() as writer:
-        writer.upsert_models(models(*(model(r) for r in repo_ids)), run_id="r1", now=SYNC_1)
-        for repo_id in repo_ids:
-            put_files(writer, repo_id, gguf(repo_id, "model-Q4_K_M.gguf", 1000, "Q4_K_M"))
-    store.publish()
 
 
 def published_count(store: CatalogueStore, table: str = "models") -> int:
