@@ -43,6 +43,9 @@ PUBLISHED_MODE = 0o644
 """What CatalogueStore.publish gives the published file; a restored one gets the same."""
 CHUNK_BYTES = 1 << 20
 GZIP = ".gz"
+GZIP_LEVEL = 6
+"""zlib's default level, not gzip's 9: DuckDB compresses its columns already, and on a 20 MB catalogue
+level 9 took a quarter longer for 0.01 % less size (the weekly full sync waits for its backup)."""
 MANIFEST = ".json"
 STAMP = "%Y%m%d_%H%M%S"
 TABLE_NAMES = tuple(table.name for table in TABLES)
@@ -177,7 +180,7 @@ class CatalogueBackups:
             if self.compress:
                 stored = stack.enter_context(_temporary(self.folder))
                 with open(copy, "rb") as raw, open(stored, "wb") as packed:
-                    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0) as sink:
+                    with gzip.GzipFile("", "wb", GZIP_LEVEL, packed, mtime=0) as sink:
                         shutil.copyfileobj(raw, sink, CHUNK_BYTES)
                     packed.flush()
                     os.fsync(packed.fileno())
