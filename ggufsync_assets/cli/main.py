@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config_cmd", "validate, compare and deploy configuration files"),
     "sync": ("sync_cmd", "sync the catalogue with the Hub (runs the Dagster assets)"),
     "query": ("query_cmd", "run read-only SQL on the catalogue"),
+    "catalogue": ("catalogue_cmd", "back up, list, restore and prune backups of the published catalogue"),
     "demo": ("demo_cmd", "offline demo: simulated Hub -> full sync -> catalogue"),
     "hub": ("hub_cmd", "the local Hugging Face Hub simulator"),
 }

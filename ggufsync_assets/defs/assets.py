@@ -18,7 +18,15 @@ import dagster as dg
 
 from ggufsync_assets.defs.partitions import DAILY, is_complete, window_of
 from ggufsync_assets.defs.resources import SyncResource
-from ggufsync_assets.defs.steps import holding, hub_writing, mode_of, now, performance, writing
+from ggufsync_assets.defs.steps import (
+    back_up_before_full_publish,
+    holding,
+    hub_writing,
+    mode_of,
+    now,
+    performance,
+    writing,
+)
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.completeness import score_completeness
 from ggufsync_assets.sync.listing import list_window
@@ -234,6 +242,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                     removed = writer.mark_removed(seen_since=run["started_at"], run_id=run_id, now=now())
                 writer.finish_run(run_id, status="succeeded", finished_at=now(), repos_removed=removed)
                 totals = writer.totals()
+            back_up_before_full_publish(context, sync, store)
             store.publish()
             exports = store.export(compress=sync.settings.performance.enable_data_compression)
             store.release(run_id)

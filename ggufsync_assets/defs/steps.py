@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
+from ggufsync_assets.catalogue.backups import CatalogueBackups
 from ggufsync_assets.catalogue.lease import Holder, process_gone
 from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
 from ggufsync_assets.defs.resources import LIVE_LOGGER, SyncResource
@@ -27,7 +28,7 @@ from ggufsync_assets.defs.tags import MODE_TAG
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.redaction import redact_text
-from ggufsync_assets.settings import Settings
+from ggufsync_assets.settings import Settings, SyncMode
 from ggufsync_assets.sync.ownership import published_refusal
 
 StepContext = dg.AssetExecutionContext | dg.AssetCheckExecutionContext
@@ -129,9 +130,26 @@ def fail_run(context: StepContext, sync: SyncResource, message: str, *, final: b
         writer.ensure_run(context.run.run_id, mode=mode_of(context), started_at=now())
         writer.finish_run(context.run.run_id, status="failed", finished_at=now(), error=redact_text(message))
     if not sync.settings.error_handling.preserve_data_on_failure:
+        back_up_before_full_publish(context, sync, store)
         store.publish()
     if final:
         store.release(context.run.run_id)
+
+
+def back_up_before_full_publish(context: StepContext, sync: SyncResource, store: CatalogueStore) -> None:
+    """A full sync replaces the whole published catalogue: back up the one it replaces first, then
+    remove backups past storage.backup_retention_days. A published file that no longer opens is
+    kept too (a full sync is how it gets repaired), though it is never restored."""
+    if mode_of(context) != SyncMode.FULL or not store.published.exists():
+        return
+    storage = sync.settings.storage
+    backups = CatalogueBackups(store, compress=storage.enable_compression)
+    taken = backups.take(
+        reason=f"before full sync run {context.run.run_id} published", require_readable=False
+    )
+    context.log.info(f"backed up the published catalogue to {taken.path} before the full sync replaces it")
+    for old in backups.prune(storage.backup_retention_days):
+        context.log.info(f"removed backup {old.name} (older than {storage.backup_retention_days} days)")
 
 
 @contextlib.asynccontextmanager

@@ -109,6 +109,15 @@ def put_files(writer: CatalogueWriter, repo_id: str, *file_rows: dict[str, Any],
     writer.replace_files(files(*file_rows), summaries(summary_of(repo_id, list(file_rows), sha)))
 
 
+def publish_repos(store: CatalogueStore, *repo_ids: str) -> None:
+    """Add these repos (one GGUF file each) to the working file and publish it."""
+    with store.writer() as writer:
+        writer.upsert_models(models(*(model(r) for r in repo_ids)), run_id="r1", now=SYNC_1)
+        for repo_id in repo_ids:
+            put_files(writer, repo_id, gguf(repo_id, "model-Q4_K_M.gguf", 1000, "Q4_K_M"))
+    store.publish()
+
+
 def rows(con: duckdb.DuckDBPyConnection | CatalogueWriter, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     connection = con.con if isinstance(con, CatalogueWriter) else con
     return connection.sql(sql, params=list(params) or None).fetchall()

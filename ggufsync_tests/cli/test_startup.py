@@ -39,7 +39,12 @@ def test_help_loads_no_heavy_library(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("command", "needless"),
-    [("config", {"dagster", "polars", "duckdb"}), ("query", {"dagster", "polars"}), ("hub", {"dagster"})],
+    [
+        ("config", {"dagster", "polars", "duckdb"}),
+        ("query", {"dagster", "polars"}),
+        ("hub", {"dagster"}),
+        ("catalogue", {"dagster"}),
+    ],
 )
 def test_a_light_command_does_not_load_dagster(command: str, needless: set[str], tmp_path: Path) -> None:
     assert loaded_by(command, "--help", cwd=tmp_path).isdisjoint(needless)
