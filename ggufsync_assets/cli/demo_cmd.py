@@ -69,7 +69,7 @@ def demo_overrides(hub_url: str, catalogue: Path) -> dict[str, Any]:
 @contextlib.contextmanager
 def simulated_hub(repos: int, seed: int) -> Iterator[str]:
     """The Hub simulator's URL, served by a process of its own as the Hub is served from elsewhere:
-    in the sync's process, serving about a gigabyte of GGUF headers would take the sync's core."""
+    in the sync's process, building and serving real-sized GGUF headers would take the sync's core."""
     command = [sys.executable, "-m", "ggufsync_assets.cli.main", "hub", "serve", "--repos", str(repos)]
     command += ["--seed", str(seed), "--quota", str(GENEROUS), "--resolver-quota", str(GENEROUS)]
     # Its stderr (a banner meant for `hub serve` at a terminal) is kept for a failure to start only.

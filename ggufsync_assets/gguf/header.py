@@ -75,7 +75,7 @@ class GgufHeaderError(ValueError):
 @dataclass(frozen=True, slots=True)
 class GgufHeader:
     """What a header prefix revealed; fields stay None (`has_chat_template` False) when the prefix ended
-    before them.
+    before them (`has_chat_template` None: the walk stopped at the tokenizer, see parse_header).
 
     Head counts given per layer hold their largest element: the memory estimate wants an upper bound.
     `vocab_size` is the element count of the token list, known from the array's own header even when
@@ -104,7 +104,7 @@ class GgufHeader:
     sliding_window: int | None
     tokenizer_model: str | None
     vocab_size: int | None
-    has_chat_template: bool
+    has_chat_template: bool | None
     file_type: int | None
     quantization: str | None
     split_no: int | None
@@ -115,6 +115,8 @@ class GgufHeader:
     bytes_likely: int | None = None
     kv_end: int | None = None
     """Where the key/value section ends (complete headers): the prefix a read of this file needs."""
+    stopped_at: int | None = None
+    """Where a walk that stopped at the tokenizer's token list stopped: the prefix such a read needs."""
 
 
 class _Truncated(Exception):
@@ -249,9 +251,14 @@ def _byte_order(data: bytes) -> str:
     return ">" if version & 0xFFFF == 0 else "<"
 
 
-def parse_header(data: bytes) -> GgufHeader:
+def parse_header(data: bytes, *, stop_at_tokenizer: bool = False) -> GgufHeader:
     """Parse as much of the header as `data` (a prefix of the file) holds.
 
+    With `stop_at_tokenizer`, the walk ends at the tokenizer's token list once the model's facts
+    (architecture, context length, layers, embedding width, heads) have come before it, as llama.cpp's
+    converters write them: the list and what follows it (merges, the chat template) are most of a
+    header's bytes and none of those facts. The header is then complete for the catalogue, with
+    `stopped_at` where it stopped and `has_chat_template` unknown.
     Raises GgufHeaderError for bytes that are not, or cannot be, a valid GGUF header.
     """
     if not verify_magic(data):
@@ -277,9 +284,10 @@ def parse_header(data: bytes) -> GgufHeader:
 
     values: dict[str, Scalar] = {}
     array_counts: dict[str, int] = {}
-    bytes_needed = bytes_likely = None
+    bytes_needed = bytes_likely = stopped_at = None
     for index in range(kv_count):
         try:
+            start = cursor.pos
             key = cursor.string("key")
             value_type = cursor.value_type()
             if value_type != GGUFValueType.ARRAY:
@@ -288,6 +296,9 @@ def parse_header(data: bytes) -> GgufHeader:
             per_layer = key.endswith(_PER_LAYER_SUFFIXES)
             element_type, count = cursor.array_header(per_layer=per_layer)
             array_counts[key] = count
+            if stop_at_tokenizer and key == Keys.Tokenizer.LIST and _model_facts_known(values):
+                stopped_at = start
+                break
             if per_layer and element_type in _INTEGER_TYPES:
                 if (largest := cursor.largest_per_layer(element_type, count)) is not None:
                     values[key] = largest
@@ -305,7 +316,24 @@ def parse_header(data: bytes) -> GgufHeader:
         array_counts=array_counts,
         bytes_needed=bytes_needed,
         bytes_likely=bytes_likely,
-        kv_end=cursor.pos if bytes_needed is None else None,
+        kv_end=cursor.pos if bytes_needed is None and stopped_at is None else None,
+        stopped_at=stopped_at,
+    )
+
+
+MODEL_FACTS = (
+    Keys.LLM.CONTEXT_LENGTH,
+    Keys.LLM.BLOCK_COUNT,
+    Keys.LLM.EMBEDDING_LENGTH,
+    Keys.Attention.HEAD_COUNT,
+)
+"""The architecture keys the memory estimate cannot do without; a walk stops early only past them."""
+
+
+def _model_facts_known(values: dict[str, Scalar]) -> bool:
+    architecture = values.get(Keys.General.ARCHITECTURE)
+    return isinstance(architecture, str) and all(
+        key.format(arch=architecture) in values for key in MODEL_FACTS
     )
 
 
@@ -361,6 +389,7 @@ def _header(
     bytes_needed: int | None,
     bytes_likely: int | None,
     kv_end: int | None,
+    stopped_at: int | None,
 ) -> GgufHeader:
     architecture = _str(values, Keys.General.ARCHITECTURE)
 
@@ -388,7 +417,9 @@ def _header(
         sliding_window=of_architecture(Keys.Attention.SLIDING_WINDOW),
         tokenizer_model=_str(values, Keys.Tokenizer.MODEL),
         vocab_size=array_counts.get(Keys.Tokenizer.LIST),
-        has_chat_template=_str(values, Keys.Tokenizer.CHAT_TEMPLATE) is not None,
+        has_chat_template=None
+        if stopped_at is not None
+        else _str(values, Keys.Tokenizer.CHAT_TEMPLATE) is not None,
         file_type=file_type,
         quantization=label_for_file_type(file_type) if file_type is not None else None,
         split_no=_int(values, Keys.Split.LLM_KV_SPLIT_NO),
@@ -398,4 +429,5 @@ def _header(
         bytes_needed=bytes_needed,
         bytes_likely=bytes_likely,
         kv_end=kv_end,
+        stopped_at=stopped_at,
     )

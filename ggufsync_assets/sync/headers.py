@@ -1,15 +1,17 @@
 """What a repo's weights files really are: their GGUF headers, read over HTTP Range requests.
 
-Only a prefix of a file is fetched, never the multi-gigabyte whole. A header's size is mostly its
-tokenizer's, which no listing or tree tells, so the first read asks for what most headers this sync
-has read needed (FirstReads; HEADER_FIRST_READ until a few are known): most headers take one Range
-request. A read that falls short grows the range to half again what the parser expects the header
-to need, never past gguf_headers.max_bytes. The resolve URL redirects to the CDN; the client follows
-it within security.allowed_domains and sends the token to the Hub host only.
+Only a prefix of a file is fetched, never the multi-gigabyte whole, and of the header only what the
+catalogue needs: the model's facts come before the tokenizer, whose token list, merges and chat
+template are nearly all of a header's 0.5-6 MB, so a read stops at the token list (see
+gguf/header.py: parse_header). Split parts are read whole: gguf-split appends their split.* keys
+after the tokenizer. The first read asks for what most reads of this sync needed (FirstReads;
+HEADER_FIRST_READ until a few are known): most take one Range request. A read that falls short
+grows the range to half again what the parser expects the header to need, never past
+gguf_headers.max_bytes. The resolve URL redirects to the CDN; the client follows it within
+security.allowed_domains and sends the token to the Hub host only.
 
-Walking a header is pure Python over every string of its tokenizer (20-30 ms for 150,000 tokens) and
-runs on the event loop: walked in a worker process instead, a 300-repo sync took longer on two cores
-(36 s against 27-31 s), the prefixes' trip to the worker costing more than the walk it moved.
+A whole header's walk is pure Python over every string of its tokenizer (20-30 ms for 150,000
+tokens) and runs on the event loop; stopping at the token list leaves that only to split parts.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from ggufsync_assets.gguf.memory import kv_bytes_per_token
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubError, HubResponseError
 
-HEADER_FIRST_READ = 256 * 1024
+HEADER_FIRST_READ = 64 * 1024
+"""The model's facts before a tokenizer take a few KiB (more with a long licence or tag list)."""
 LEARNED_FROM = 10
 """Headers read before their sizes set the first read."""
 FIRST_READ_MARGIN = 1.1
@@ -58,7 +61,7 @@ def header_targets(files: list[dict[str, Any]], *, every_logical_file: bool) -> 
 
 
 class FirstReads:
-    """The first read's length: the 90th percentile of the last 200 complete headers' sizes, plus 10 %."""
+    """The first read's length: the 90th percentile of what the last 200 complete reads needed, plus 10 %."""
 
     def __init__(self) -> None:
         self._sizes: deque[int] = deque(maxlen=200)
@@ -81,8 +84,12 @@ class HeaderReader:
     max_bytes: int
     first_reads: FirstReads = field(default_factory=FirstReads)
 
-    async def read(self, repo_id: str, sha: str, path: str, *, size: int | None) -> HeaderRead:
-        """The header of `path` at commit `sha`, in as few Range requests as its size allows."""
+    async def read(
+        self, repo_id: str, sha: str, path: str, *, size: int | None, whole: bool = False
+    ) -> HeaderRead:
+        """The header of `path` at commit `sha`, in as few Range requests as its size allows: up to the
+        tokenizer's token list when the model's facts come before it, all of it when `whole` (or
+        when they do not)."""
         limit = min(size, self.max_bytes) if size else self.max_bytes
         length, bytes_read, requests = min(self.first_reads.length(), limit), 0, 0
         while True:
@@ -96,12 +103,12 @@ class HeaderReader:
                 return HeaderRead(path, None, bytes_read, requests + 1, f"could not be fetched: {exc}")
             requests, bytes_read = requests + 1, bytes_read + len(data)
             try:
-                parsed = parse_header(data)
+                parsed = parse_header(data, stop_at_tokenizer=not whole)
             except GgufHeaderError as exc:
                 return HeaderRead(path, None, bytes_read, requests, f"not a readable GGUF header: {exc}")
             if parsed.header_complete:
-                if parsed.kv_end is not None:
-                    self.first_reads.add(parsed.kv_end)
+                if (needed := parsed.stopped_at or parsed.kv_end) is not None:
+                    self.first_reads.add(needed)
                 return HeaderRead(path, parsed, bytes_read, requests)
             if len(data) < length or (size is not None and length >= size):
                 return HeaderRead(path, parsed, bytes_read, requests, "the file ends inside its header")

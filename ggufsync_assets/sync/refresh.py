@@ -213,7 +213,14 @@ class _Inspector:
         targets = header_targets(files, every_logical_file=self.every_logical_file and self.keep_headers)
         for target in targets:
             found.reads.append(
-                await self.headers.read(repo_id, sha, target["path"], size=target["size_bytes"])
+                # A split part's split.* keys follow its tokenizer (gguf-split appends them).
+                await self.headers.read(
+                    repo_id,
+                    sha,
+                    target["path"],
+                    size=target["size_bytes"],
+                    whole=target["split_count"] is not None,
+                )
             )
         if self.verify and found.reads and not found.reads[0].denied:
             model, first = targets[0], found.reads[0]  # the representative file comes first

@@ -506,3 +506,38 @@ def test_truncated_and_corrupted_headers_give_a_header_or_a_header_error(
     if data:
         data[position % len(data)] = byte
     parses_or_rejects(bytes(data))
+
+
+def test_a_walk_told_to_stop_at_the_tokenizer_stops_at_its_token_list(small: Written) -> None:
+    header = parse_header(small.data, stop_at_tokenizer=True)
+    assert header.header_complete
+    assert header.stopped_at == small.data.index(Keys.Tokenizer.LIST.encode()) - 8  # its key's length prefix
+    assert header.kv_end is None
+
+
+def test_a_walk_stopped_at_the_tokenizer_knows_every_fact_before_it_and_the_vocabulary_size(
+    small: Written,
+) -> None:
+    whole, stopped = parse_header(small.data), parse_header(small.data, stop_at_tokenizer=True)
+    facts = ("architecture", "context_length", "block_count", "embedding_length", "head_count_kv")
+    assert [getattr(stopped, name) for name in facts] == [getattr(whole, name) for name in facts]
+    assert (stopped.quantization, stopped.tokenizer_model, stopped.vocab_size) == ("Q4_K_M", "gpt2", 4)
+
+
+def test_a_walk_stopped_at_the_tokenizer_does_not_know_whether_a_chat_template_follows(
+    small: Written,
+) -> None:
+    assert parse_header(small.data, stop_at_tokenizer=True).has_chat_template is None
+
+
+def test_a_prefix_up_to_the_token_lists_array_header_is_enough_to_stop(small: Written) -> None:
+    tokens_key = small.data.index(Keys.Tokenizer.LIST.encode())
+    array_header_end = tokens_key + len(Keys.Tokenizer.LIST) + 4 + 4 + 8  # type, element type, count
+    assert parse_header(small.data[:array_header_end], stop_at_tokenizer=True).header_complete
+
+
+def test_a_walk_does_not_stop_at_a_tokenizer_that_comes_before_the_models_facts(big: Written) -> None:
+    header = parse_header(big.data, stop_at_tokenizer=True)
+    assert header.stopped_at is None
+    assert header.kv_end == big.kv_end
+    assert header.quantization == "Q8_0"  # general.file_type follows the arrays here

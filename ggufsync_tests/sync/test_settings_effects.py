@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hubsim import HubSimulator, gguf_file, small_file
+from ggufsync_assets.sync.headers import HEADER_FIRST_READ
 from ggufsync_assets.sync.refresh import refresh_files
 from ggufsync_tests.sync.conftest import EVERYTHING, SYNC_NOW, Sync
 
@@ -108,18 +109,62 @@ def test_without_header_reads_no_header_is_fetched(
     assert not [r for r in sim.requests if r.host == "cdn"]
 
 
+def _split(sim: HubSimulator) -> str:
+    """A model in two parts; gguf-split writes the split keys after the tokenizer."""
+    parts = [gguf_file(f"model-Q4_K_M-0000{n}-of-00002.gguf", split=(n - 1, 2)) for n in (1, 2)]
+    return sim.add("someone/Split-GGUF", tags=("gguf",), files=parts, gguf=None).id
+
+
 def test_a_header_is_read_in_growing_ranges_never_past_max_bytes(
     hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
 ) -> None:
     sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
-    repo_id = _summaryless(sim)  # a Qwen tokenizer: a header of a few MiB
+    repo_id = _split(sim)  # read whole, through a Qwen tokenizer: a header of a few MiB
     sync = sync_factory(sim, gguf_headers={**HEADERS, "max_bytes": 1024 * 1024})
     sync.list()
     result = sync.refresh()
-    [(error, bytes_read)] = sync.rows("SELECT error, bytes_read FROM gguf_headers WHERE repo_id = ?", repo_id)
+    [(error, bytes_read, requests)] = sync.rows(
+        "SELECT error, bytes_read, range_requests FROM gguf_headers WHERE repo_id = ?", repo_id
+    )
     assert error == "header larger than gguf_headers.max_bytes (1048576 bytes)"
-    assert bytes_read <= 256 * 1024 + 512 * 1024 + 1024 * 1024
+    assert bytes_read <= requests * 1024 * 1024
+    assert requests > 1
     assert result.headers_unreadable == 1
+
+
+def test_a_header_read_stops_at_the_tokenizer_once_the_models_facts_are_in(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
+    repo_id = _summaryless(sim)  # a Qwen tokenizer: a whole header of a few MiB
+    sync = sync_factory(sim, gguf_headers=HEADERS)
+    sync.list()
+    sync.refresh()
+    [(architecture, vocab_size, chat_template, bytes_read, requests)] = sync.rows(
+        "SELECT architecture, vocab_size, has_chat_template, bytes_read, range_requests FROM gguf_headers "
+        "WHERE repo_id = ?",
+        repo_id,
+    )
+    assert (architecture, requests) == ("qwen2", 1)
+    assert vocab_size > 150_000
+    assert bytes_read <= HEADER_FIRST_READ
+    assert chat_template is None  # it would follow the token list
+
+
+def test_a_split_parts_header_is_read_whole_for_its_split_keys(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=100_000, resolvers_quota=100_000)
+    repo_id = _split(sim)
+    sync = sync_factory(sim, gguf_headers=HEADERS)
+    sync.list()
+    sync.refresh()
+    [(split_count, chat_template, error)] = sync.rows(
+        "SELECT split_count, has_chat_template, error FROM gguf_headers WHERE repo_id = ?", repo_id
+    )
+    assert error is None
+    assert split_count == 2
+    assert chat_template is not None
 
 
 def test_an_unreadable_header_is_a_completeness_gap_and_a_reject(
