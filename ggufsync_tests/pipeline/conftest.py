@@ -94,6 +94,22 @@ def tree_requests(requests: list[RequestRecord]) -> set[str]:
 # ----- test isolation that outlives one test ----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Setup:
+    """One user's setup: a Dagster home, a config folder, a catalogue, and the environment naming them."""
+
+    home: Path
+    config_dir: Path
+    catalogue: Path
+    variables: dict[str, str]
+
+    def run_ids(self) -> dict[str, dg.DagsterRunStatus]:
+        if not (self.home / "dagster.yaml").exists():
+            return {}
+        with dg.DagsterInstance.from_config(str(self.home)) as instance:
+            return {run.run_id: run.status for run in instance.get_runs()}
+
+
 def copy_config(target: Path) -> Path:
     """A private copy of the shipped config folder."""
     shutil.copytree(

@@ -34,6 +34,7 @@ from ggufsync_tests.pipeline.conftest import (
     CDN_HOST,
     LISTING_PATH,
     REPO_ROOT,
+    Setup,
     clean_environment,
     copy_config,
     gguf_repos,
@@ -48,22 +49,6 @@ GGUFSYNC = Path(sys.executable).with_name("ggufsync")
 RATE = 500
 ENVIRONMENTS = ("development", "staging", "production")
 SUBPROCESS_TIMEOUT = 240
-
-
-@dataclass(frozen=True)
-class Setup:
-    """One user's setup: a Dagster home, a config folder, a catalogue, and the environment naming them."""
-
-    home: Path
-    config_dir: Path
-    catalogue: Path
-    variables: dict[str, str]
-
-    def run_ids(self) -> dict[str, dg.DagsterRunStatus]:
-        if not (self.home / "dagster.yaml").exists():
-            return {}
-        with dg.DagsterInstance.from_config(str(self.home)) as instance:
-            return {run.run_id: run.status for run in instance.get_runs()}
 
 
 def make_setup(sim: HubSimulator, folder: Path) -> Setup:

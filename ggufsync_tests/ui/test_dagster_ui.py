@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -31,7 +30,7 @@ from ggufsync_assets.defs.jobs import CODE_LOCATION, SYNC_JOB
 from ggufsync_assets.defs.partitions import DAILY
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.tags import MODE_TAG, RANGE_END_TAG, RANGE_START_TAG
-from ggufsync_tests.pipeline.conftest import REPO_ROOT, clean_environment, copy_config
+from ggufsync_tests.pipeline.conftest import REPO_ROOT, Setup, clean_environment, copy_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -48,35 +47,29 @@ PAGE_MS = 30_000
 ASSETS = ("gguf_model_listing", "gguf_model_files", "gguf_model_completeness", "gguf_catalogue")
 
 
-@dataclass(frozen=True)
-class Synced:
-    """A folder where the demo ran: its Dagster home, config and catalogue."""
-
-    folder: Path
-    home: Path
-    config_dir: Path
-    environment: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def synced(tmp_path_factory: pytest.TempPathFactory) -> Synced:
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    """The folder where the demo ran, as a user's setup: its Dagster home, config and catalogue."""
     folder = tmp_path_factory.mktemp("ui")
     shutil.copy(REPO_ROOT / "workspace.yaml", folder / "workspace.yaml")
     home, config_dir = folder / "dagster_home", copy_config(folder / "config")
-    environment = clean_environment(
-        DAGSTER_HOME=str(home), GGUFSYNC_CONFIG_DIR=str(config_dir), HF_HOME=str(folder / "hf_home")
-    )
+    variables = {
+        "DAGSTER_HOME": str(home),
+        "GGUFSYNC_CONFIG_DIR": str(config_dir),
+        "HF_HOME": str(folder / "hf_home"),
+    }
+    setup = Setup(home, config_dir, folder / "data" / "catalogue.duckdb", variables)
     done = subprocess.run(
         [str(BIN / "ggufsync"), "demo", "--repos", str(REPOS), "--seed", str(SEED)],
         cwd=folder,
-        env=environment,
+        env=clean_environment(**setup.variables),
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return Synced(folder, home, config_dir, environment)
+    return setup
 
 
 def _free_port() -> int:
@@ -96,14 +89,15 @@ def _location_loaded(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def ui(synced: Synced) -> Iterator[str]:
+def ui(synced: Setup) -> Iterator[str]:
     """`dagster dev` on the demo's instance, as `make ui` starts it; stopped with its children."""
     port = _free_port()
-    log = (synced.folder / "dagster-dev.log").open("wb")
+    log_path = synced.home.parent / "dagster-dev.log"
+    log = log_path.open("wb")
     server = subprocess.Popen(
         [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=synced.folder,
-        env=synced.environment,
+        cwd=synced.home.parent,
+        env=clean_environment(**synced.variables),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -114,7 +108,7 @@ def ui(synced: Synced) -> Iterator[str]:
         while not _location_loaded(url):
             if server.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                tail = (synced.folder / "dagster-dev.log").read_text(errors="replace")[-3000:]
+                tail = log_path.read_text(errors="replace")[-3000:]
                 pytest.fail(f"dagster dev did not serve the ggufsync code location:\n{tail}")
             time.sleep(1)
         yield url
@@ -178,7 +172,7 @@ def page(visitor: BrowserContext) -> Iterator[Page]:
 
 
 @pytest.fixture(scope="module")
-def sync_run(synced: Synced) -> dg.DagsterRun:
+def sync_run(synced: Setup) -> dg.DagsterRun:
     with dg.DagsterInstance.from_config(str(synced.home)) as instance:
         [run] = instance.get_runs(dg.RunsFilter(job_name=SYNC_JOB))
         return run
@@ -199,7 +193,7 @@ def test_the_asset_graph_shows_the_four_assets_with_their_kinds(page: Page, scre
     page.screenshot(path=screenshots / "asset-graph.png")
 
 
-def test_the_asset_list_shows_what_each_asset_is(page: Page, synced: Synced, screenshots: Path) -> None:
+def test_the_asset_list_shows_what_each_asset_is(page: Page, synced: Setup, screenshots: Path) -> None:
     page.goto(f"/locations/{CODE_LOCATION}/asset-groups/gguf/list")
     for description in _descriptions(synced.config_dir).values():
         assert description
