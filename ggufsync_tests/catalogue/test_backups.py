@@ -69,6 +69,16 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # ----- taking a backup ---------------------------------------------------------------------------
 
 
+def assert_refused_changing_nothing(
+    published: CatalogueStore, backups: CatalogueBackups, name: str, reason: str
+) -> None:
+    """Restoring `name` fails for `reason` (a regex), and the catalogue's folder is as it was."""
+    before = snapshot(published.published.parent)
+    with pytest.raises(BackupError, match=reason):
+        backups.restore(name)
+    assert snapshot(published.published.parent) == before
+
+
 def test_a_backup_is_taken_while_a_reader_holds_the_catalogue_open(
     published: CatalogueStore, backups: CatalogueBackups
 ) -> None:
@@ -281,10 +291,7 @@ def test_restore_refuses_while_a_sync_holds_the_catalogue(
     taken = backups.take()
     publish_repos(published, "someone/C-GGUF")
     published.claim("sync-run-1")
-    before = snapshot(published.published.parent)
-    with pytest.raises(BackupError, match="held by run sync-run-1"):
-        backups.restore(taken.name)
-    assert snapshot(published.published.parent) == before
+    assert_refused_changing_nothing(published, backups, taken.name, "held by run sync-run-1")
 
 
 @pytest.mark.parametrize("compress", [True, False], ids=["gzip", "plain"])
@@ -296,10 +303,7 @@ def test_restore_of_a_corrupted_backup_changes_nothing(
     damaged = bytearray(taken.path.read_bytes())
     damaged[len(damaged) // 2] ^= 0xFF
     taken.path.write_bytes(bytes(damaged))
-    before = snapshot(published.published.parent)
-    with pytest.raises(BackupError, match="is damaged"):
-        backups.restore(taken.name)
-    assert snapshot(published.published.parent) == before
+    assert_refused_changing_nothing(published, backups, taken.name, "is damaged")
 
 
 def test_restore_of_a_truncated_backup_changes_nothing_even_when_its_manifest_was_rewritten_to_match(
@@ -310,10 +314,7 @@ def test_restore_of_a_truncated_backup_changes_nothing_even_when_its_manifest_wa
     manifest = json.loads(taken.manifest_path.read_text())
     manifest["size_bytes"], manifest["sha256"] = backups_module._digest(taken.path)
     taken.manifest_path.write_text(json.dumps(manifest))
-    before = snapshot(published.published.parent)
-    with pytest.raises(BackupError, match="does not decompress"):
-        backups.restore(taken.name)
-    assert snapshot(published.published.parent) == before
+    assert_refused_changing_nothing(published, backups, taken.name, "does not decompress")
 
 
 def test_restore_of_a_backup_whose_rows_differ_from_its_manifest_changes_nothing(
@@ -323,10 +324,7 @@ def test_restore_of_a_backup_whose_rows_differ_from_its_manifest_changes_nothing
     manifest = json.loads(taken.manifest_path.read_text())
     manifest["tables"]["models"] = 99
     taken.manifest_path.write_text(json.dumps(manifest))
-    before = snapshot(published.published.parent)
-    with pytest.raises(BackupError, match=r"models 2 \(recorded 99\)"):
-        backups.restore(taken.name)
-    assert snapshot(published.published.parent) == before
+    assert_refused_changing_nothing(published, backups, taken.name, r"models 2 \(recorded 99\)")
 
 
 def test_restore_of_a_backup_without_its_manifest_changes_nothing(
@@ -334,10 +332,7 @@ def test_restore_of_a_backup_without_its_manifest_changes_nothing(
 ) -> None:
     taken = backups.take()
     taken.manifest_path.unlink()
-    before = snapshot(published.published.parent)
-    with pytest.raises(BackupError, match="no readable manifest"):
-        backups.restore(taken.name)
-    assert snapshot(published.published.parent) == before
+    assert_refused_changing_nothing(published, backups, taken.name, "no readable manifest")
 
 
 def test_restore_of_an_unknown_name_says_how_to_see_the_names(backups: CatalogueBackups) -> None:
