@@ -66,9 +66,6 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-# ----- taking a backup ---------------------------------------------------------------------------
-
-
 def assert_refused_changing_nothing(
     published: CatalogueStore, backups: CatalogueBackups, name: str, reason: str
 ) -> None:
@@ -77,6 +74,9 @@ def assert_refused_changing_nothing(
     with pytest.raises(BackupError, match=reason):
         backups.restore(name)
     assert snapshot(published.published.parent) == before
+
+
+# ----- taking a backup ---------------------------------------------------------------------------
 
 
 def test_a_backup_is_taken_while_a_reader_holds_the_catalogue_open(
