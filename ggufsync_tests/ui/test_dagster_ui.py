@@ -9,6 +9,7 @@ temporary folder or in GGUFSYNC_UI_SCREENSHOTS (README's images come from there)
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -178,6 +179,7 @@ def sync_run(synced: Setup) -> dg.DagsterRun:
         return run
 
 
+@functools.cache
 def _descriptions(config_dir: Path) -> dict[str, str]:
     """Each asset's description's first line, as the code location defines it."""
     graph = build_definitions(SyncResource(config_dir=str(config_dir))).resolve_asset_graph()
@@ -193,12 +195,13 @@ def test_the_asset_graph_shows_the_four_assets_with_their_kinds(page: Page, scre
     page.screenshot(path=screenshots / "asset-graph.png")
 
 
-def test_the_asset_list_shows_what_each_asset_is(page: Page, synced: Setup, screenshots: Path) -> None:
-    page.goto(f"/locations/{CODE_LOCATION}/asset-groups/gguf/list")
-    for description in _descriptions(synced.config_dir).values():
-        assert description
-        page.get_by_text(description).first.wait_for()
-    page.screenshot(path=screenshots / "asset-list.png")
+@pytest.mark.parametrize("asset", ASSETS)
+def test_an_asset_selected_in_the_graph_shows_what_it_is(
+    page: Page, synced: Setup, asset: str, screenshots: Path
+) -> None:
+    page.goto(f"/locations/{CODE_LOCATION}/asset-groups/gguf/lineage/{asset}")
+    page.get_by_text(_descriptions(synced.config_dir)[asset]).first.wait_for()
+    page.screenshot(path=screenshots / f"selected-{asset}.png")
 
 
 def test_the_listing_partitions_view_marks_every_synced_day_materialized(
