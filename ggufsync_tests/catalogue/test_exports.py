@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ggufsync_assets.catalogue.store import EXPORTED_TABLES, CatalogueStore
-from ggufsync_assets.catalogue.web_exports import DOCUMENTS
+from ggufsync_assets.catalogue.web_exports import DOCUMENTS, write_documents
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import all_keys, range_tags
 from ggufsync_assets.defs.resources import SyncResource
@@ -216,3 +216,47 @@ def test_exports_run_within_the_memory_limit(tmp_path: Path) -> None:
         store.export(compress=True)
     assert len(seen) == 1
     assert_megabytes(seen[0], 96)
+
+
+def large_catalogue(path: Path, repos: int, files_per_repo: int) -> CatalogueStore:
+    """A published catalogue of `repos` repos with `files_per_repo` GGUF files each, built in SQL."""
+    store = CatalogueStore(path)
+    with store.writer() as writer:
+        writer.con.execute(
+            "INSERT INTO models (repo_id, sha, last_modified, first_seen_at, last_seen_at, last_synced_at) "
+            "SELECT printf('author-%d/Model-%06d-GGUF', i % 500, i), 'sha', $now, $now, $now, $now "
+            "FROM range($repos) t(i)",
+            {"now": SYNC_1, "repos": repos},
+        )
+        writer.con.execute(
+            "INSERT INTO model_files (repo_id, path, size_bytes, quantization, logical_file, is_mmproj, "
+            "download_url, synced_at) "
+            "SELECT m.repo_id, printf('model-%d-Q4_K_M.gguf', j), 4000000000, 'Q4_K_M', "
+            "printf('model-%d-Q4_K_M.gguf', j), false, "
+            "printf('https://huggingface.co/%s/resolve/main/model-%d-Q4_K_M.gguf', m.repo_id, j), $now "
+            "FROM models m, range($files) f(j)",
+            {"now": SYNC_1, "files": files_per_repo},
+        )
+    store.publish()
+    return store
+
+
+def test_the_models_document_written_in_parts_is_the_document_written_whole(tmp_path: Path) -> None:
+    store = large_catalogue(tmp_path / "catalogue.duckdb", repos=7, files_per_repo=3)
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    for folder, per_part in ((whole, 1_000), (parts, 2)):
+        folder.mkdir()
+        with store.reader() as con:
+            write_documents(con, folder, models_per_part=per_part)
+    assert (parts / "models.json").read_bytes() == (whole / "models.json").read_bytes()
+    assert len(json.loads((parts / "models.json").read_text())) == 7
+
+
+def test_the_models_document_of_a_large_catalogue_fits_a_small_duckdb_share(tmp_path: Path) -> None:
+    # 60,000 repos and 240,000 download URLs: more than 128 MiB to aggregate in one query.
+    large_catalogue(tmp_path / "catalogue.duckdb", repos=60_000, files_per_repo=4)
+    store = CatalogueStore(tmp_path / "catalogue.duckdb", memory_limit_mb=96)
+    store.export(compress=True)
+    document = json.loads((store.exports / "models.json").read_text())
+    assert len(document) == 60_000
+    assert len(document[0]["files"]) == 4
