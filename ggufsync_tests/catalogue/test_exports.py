@@ -233,7 +233,7 @@ def large_catalogue(path: Path, repos: int, files_per_repo: int) -> CatalogueSto
             "download_url, synced_at) "
             "SELECT m.repo_id, printf('model-%d-Q4_K_M.gguf', j), 4000000000, 'Q4_K_M', "
             "printf('model-%d-Q4_K_M.gguf', j), false, "
-            "printf('https://huggingface.co/%s/resolve/main/model-%d-Q4_K_M.gguf', m.repo_id, j), $now "
+            "printf('https://hub.invalid/%s/resolve/main/model-%d-Q4_K_M.gguf', m.repo_id, j), $now "
             "FROM models m, range($files) f(j)",
             {"now": SYNC_1, "files": files_per_repo},
         )
