@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ggufsync_assets.catalogue.backups import Backup, BackupError, CatalogueBackups
-from ggufsync_assets.cli.common import EXIT_OK, CliError, add_settings_options
+from ggufsync_assets.cli.common import (
+    EXIT_OK,
+    CliError,
+    add_catalogue_option,
+    add_settings_options,
+    setting_flags,
+)
 from ggufsync_assets.settings import Settings, load_settings
 
 
@@ -31,15 +36,12 @@ def configure(catalogue: argparse.ArgumentParser) -> None:
     )
     prune.set_defaults(handler=_prune)
     for verb in (backup, listing, restore, prune):
-        verb.add_argument("--catalogue", type=Path, help="override storage.catalogue_path")
+        add_catalogue_option(verb)
         add_settings_options(verb)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    flags = dict(args.overrides)
-    if args.catalogue:
-        flags["storage.catalogue_path"] = str(args.catalogue)
-    return load_settings(env=args.env, flags=flags).settings
+    return load_settings(env=args.env, flags=setting_flags(args)).settings
 
 
 def _counts(backup: Backup) -> str:

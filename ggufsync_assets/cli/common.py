@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -39,3 +40,15 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="override one setting, e.g. --set rate_limiting.max_concurrent_requests=10 (repeatable)",
     )
+
+
+def add_catalogue_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--catalogue", type=Path, help="override storage.catalogue_path")
+
+
+def setting_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The --set overrides, with --catalogue (where the verb has it) as storage.catalogue_path."""
+    flags = dict(args.overrides)
+    if getattr(args, "catalogue", None):
+        flags["storage.catalogue_path"] = str(args.catalogue)
+    return flags

@@ -21,7 +21,7 @@ from typing import Any
 import dagster as dg
 
 from ggufsync_assets.catalogue.store import CatalogueStore
-from ggufsync_assets.cli.common import EXIT_OK, add_settings_options
+from ggufsync_assets.cli.common import EXIT_OK, add_catalogue_option, add_settings_options, setting_flags
 from ggufsync_assets.defs.history import sync_history
 from ggufsync_assets.defs.instance import instance
 from ggufsync_assets.defs.jobs import execute_sync_job, sync_tags
@@ -55,7 +55,7 @@ def configure(sync: argparse.ArgumentParser) -> None:
     add_settings_options(sync)
     sync.add_argument("--mode", choices=[m.value for m in SyncMode], help="override sync_behavior.mode")
     sync.add_argument("--dry-run", action="store_true", help="list only: print the plan, write nothing")
-    sync.add_argument("--catalogue", type=Path, help="override storage.catalogue_path")
+    add_catalogue_option(sync)
     sync.add_argument("--config-dir", type=Path, default=None, help="the config folder (default ./config)")
     sync.add_argument(
         "--progress",
@@ -67,11 +67,9 @@ def configure(sync: argparse.ArgumentParser) -> None:
 
 
 def sync_flags(args: argparse.Namespace) -> dict[str, Any]:
-    flags = dict(args.overrides)
+    flags = setting_flags(args)
     if args.mode:
         flags["sync_behavior.mode"] = args.mode
-    if args.catalogue:
-        flags["storage.catalogue_path"] = str(args.catalogue)
     return flags
 
 
