@@ -35,6 +35,7 @@ from ggufsync_assets.catalogue.contract import TABLES
 from ggufsync_assets.catalogue.lease import CatalogueBusy
 from ggufsync_assets.catalogue.snapshot import open_snapshot
 from ggufsync_assets.catalogue.store import CatalogueStore
+from ggufsync_assets.files import atomic_write, sync_directory
 from ggufsync_assets.settings import Settings
 
 PRIVATE_MODE = 0o600
@@ -198,13 +199,13 @@ class CatalogueBackups:
                 problem=problem,
             )
             target = self._free_name(taken_at)
-            _write_private(manifest_path(target), manifest.to_json().encode())
+            atomic_write(manifest_path(target), manifest.to_json().encode(), PRIVATE_MODE)
             try:
                 os.replace(stored, target)
             except BaseException:
                 manifest_path(target).unlink(missing_ok=True)
                 raise
-            _sync_directory(self.folder)
+            sync_directory(self.folder)
         return Backup(target, manifest, taken_at)
 
     def _free_name(self, taken_at: datetime) -> Path:
@@ -306,7 +307,7 @@ class CatalogueBackups:
                 ):
                     stale.unlink(missing_ok=True)
                 os.replace(candidate, self.published)
-                _sync_directory(self.published.parent)
+                sync_directory(self.published.parent)
             finally:
                 self.store.release(run_id)
         return Restored(backup, previous)
@@ -389,21 +390,3 @@ def _temporary(folder: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    with _temporary(path.parent) as partial:
-        with open(partial, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-
-
-def _sync_directory(folder: Path) -> None:
-    """Make the renames in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

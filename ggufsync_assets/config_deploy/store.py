@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ggufsync_assets.config_deploy.audit import AuditLog
+from ggufsync_assets.files import atomic_write
 from ggufsync_assets.redaction import mask_value
 from ggufsync_assets.settings import ConfigError, Environment, LoadedSettings, Problem, Settings
 from ggufsync_assets.settings.layers import (
@@ -79,27 +79,6 @@ class PruneResult:
 
 def _is_production(settings: Settings) -> bool:
     return settings.environment is Environment.PRODUCTION
-
-
-def atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Write beside the target, fsync, then rename over it: all or nothing, even on power loss."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class ConfigStore:
