@@ -157,28 +157,16 @@ async def hub_writing(
     context: dg.AssetExecutionContext, sync: SyncResource, step: str
 ) -> AsyncIterator[tuple[HubClient, CatalogueWriter]]:
     """`writing`, with a Hub client that logs its progress as this step's."""
-    async with sync.client(progress_logger(context, step), live_progress(step)) as client:
+    live = logging.getLogger(LIVE_LOGGER)  # listened to by a live view only (the CLI on a terminal)
+    watched = progress_lines(live.info, step) if live.handlers else None
+    async with sync.client(progress_lines(context.log.info, step), watched) as client:
         with writing(context, sync, step) as writer:
             yield client, writer
 
 
-def progress_logger(context: dg.AssetExecutionContext, step: str) -> Callable[[HubStats], None]:
-    def report(stats: HubStats) -> None:
-        context.log.info(stats.describe(step))
-
-    return report
-
-
-def live_progress(step: str) -> Callable[[HubStats], None] | None:
-    """Progress lines for LIVE_LOGGER, when something listens to it."""
-    live = logging.getLogger(LIVE_LOGGER)
-    if not live.handlers:
-        return None
-
-    def report(stats: HubStats) -> None:
-        live.info(stats.describe(step))
-
-    return report
+def progress_lines(log: Callable[[str], None], step: str) -> Callable[[HubStats], None]:
+    """The Hub client's reports as this step's progress lines, to `log`."""
+    return lambda stats: log(stats.describe(step))
 
 
 def performance(settings: Settings, started: float, stats: HubStats | None = None) -> dict[str, Any]:
