@@ -458,6 +458,18 @@ class CatalogueStore:
         """A read-only snapshot of the catalogue as last published (see catalogue/snapshot.py)."""
         return open_snapshot(self.published)
 
+    def published_by(self, run_id: str) -> bool:
+        """Whether the published catalogue holds `run_id`'s sync_runs row, that is, whether that run
+        published it: a run writes its row in the working file and holds the catalogue until it ends,
+        so no other run's publish carries the row there while it runs. A published file that does not
+        open is no run's."""
+        try:
+            with self.reader() as con:
+                found = con.execute("SELECT 1 FROM sync_runs WHERE run_id = ? LIMIT 1", [run_id]).fetchall()
+        except (duckdb.Error, FileNotFoundError):
+            return False
+        return bool(found)
+
     def export(self, *, compress: bool) -> list[Path]:
         """Parquet copies of the published tables for tools that do not speak DuckDB, written
         beside the catalogue (zstd-compressed unless performance.enable_data_compression is off),

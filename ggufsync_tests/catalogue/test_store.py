@@ -530,3 +530,22 @@ def test_publishing_leaves_only_the_published_and_working_files(
     store.publish()
     store.publish()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([store.published.name, store.working.name])
+
+
+def test_the_published_catalogue_is_a_runs_own_once_that_run_published(store: CatalogueStore) -> None:
+    write(store, "a/one")
+    store.publish()
+    with store.writer() as writer:
+        writer.ensure_run("run-1", mode="full", started_at=SYNC_1)
+    assert not store.published_by("run-1")
+    store.publish()
+    assert store.published_by("run-1")
+    assert not store.published_by("run-2")
+
+
+def test_a_published_catalogue_that_does_not_open_is_no_runs_own(store: CatalogueStore) -> None:
+    with store.writer() as writer:
+        writer.ensure_run("run-1", mode="full", started_at=SYNC_1)
+    store.publish()
+    store.published.write_bytes(b"not a DuckDB file")
+    assert not store.published_by("run-1")
