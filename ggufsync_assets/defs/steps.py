@@ -139,8 +139,15 @@ def fail_run(context: StepContext, sync: SyncResource, message: str, *, final: b
 def back_up_before_full_publish(context: StepContext, sync: SyncResource, store: CatalogueStore) -> None:
     """A full sync replaces the whole published catalogue: back up the one it replaces first, then
     remove backups past storage.backup_retention_days. A published file that no longer opens is
-    kept too (a full sync is how it gets repaired), though it is never restored."""
+    kept too (a full sync is how it gets repaired), though it is never restored.
+
+    A step retried after its run published (it failed later, writing the exports) would only back
+    up what its own run published: the catalogue the run replaced was backed up before its first
+    publish."""
     if mode_of(context) != SyncMode.FULL or not store.published.exists():
+        return
+    if store.published_by(context.run.run_id):
+        context.log.info("the published catalogue is already this run's own: no second backup")
         return
     storage = sync.settings.storage
     backups = CatalogueBackups(store, compress=storage.enable_compression)
