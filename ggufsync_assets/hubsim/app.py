@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ggufsync_assets.hubsim.faults import Fault, FaultInjector, FaultKind
 from ggufsync_assets.hubsim.files import HubFile
-from ggufsync_assets.hubsim.gguf_files import HeaderCache, iter_content
+from ggufsync_assets.hubsim.gguf_files import HeaderCache, LazyHeader, iter_content
 from ggufsync_assets.hubsim.hub_state import HubState
 from ggufsync_assets.hubsim.payloads import (
     EXPANDABLE,
@@ -62,10 +62,11 @@ class Request:
 @dataclass(frozen=True, slots=True)
 class Body:
     """`length` bytes from offset `start` of a file made of `prefix()` followed by zero filler;
-    `prefix` is only called when the bytes are actually sent (never for HEAD)."""
+    `prefix` is only called when the bytes are actually sent (never for HEAD), and a header's
+    token arrays only generated as far as the bytes sent reach."""
 
     length: int
-    prefix: Callable[[], bytes]
+    prefix: Callable[[], bytes | LazyHeader]
     start: int = 0
 
     @classmethod
@@ -153,7 +154,10 @@ def _broken_tree() -> Response:
 
 
 def _content_response(
-    headers: list[tuple[str, str]], size: int, prefix: Callable[[], bytes], range_header: str | None
+    headers: list[tuple[str, str]],
+    size: int,
+    prefix: Callable[[], bytes | LazyHeader],
+    range_header: str | None,
 ) -> Response:
     """200 with the whole file, 206 with the requested single range, or 416 if it is out of bounds.
     Range headers this does not understand (several ranges, bad syntax) are ignored, as RFC 9110
@@ -447,7 +451,7 @@ class HubApp:
             headers.append(("Content-Disposition", disposition))
         return _content_response(headers, blob.size, self._prefix(blob), call.request.headers.get("range"))
 
-    def _prefix(self, blob: HubFile) -> Callable[[], bytes]:
+    def _prefix(self, blob: HubFile) -> Callable[[], bytes | LazyHeader]:
         spec = blob.gguf
         if spec is None:
             return lambda: b""

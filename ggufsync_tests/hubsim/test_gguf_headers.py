@@ -51,7 +51,7 @@ def test_served_header_reads_back_with_gguf_reader(
         ),
     )[0]
     header = hub_sim.gguf_headers.get(hub_file.gguf)
-    length = len(header) + tensor_data_length(hub_file.gguf)
+    length = header.length + tensor_data_length(hub_file.gguf)
     path = tmp_path / "prefix.gguf"
     path.write_bytes(_fetch(http, hub_sim, repo, hub_file.path, length))
     reader = gguf.GGUFReader(path)
