@@ -3,8 +3,10 @@
 Each document is one query over the published catalogue's views (README, "JSON exports", gives
 their fields); each is written to a temporary file and renamed over the last one, so a reader sees
 the old document or the new one, never half of either. `models` nests every repo's files and their
-download URLs: in one query, a 200,000-repo catalogue's aggregate outgrew DuckDB's share of
-performance.memory_limit_mb, so it is written MODELS_PER_PART repos at a time, in id order.
+download URLs, which DuckDB aggregates in memory: it is written in parts of whole repos in id order,
+sized in files to DuckDB's memory limit, so its memory follows the part, not the catalogue (in one
+query, a 200,000-repo catalogue outgrew DuckDB's share of performance.memory_limit_mb, and so did
+parts of a fixed number of repos where one publisher's repos of 100+ files each sort together).
 """
 
 from __future__ import annotations
@@ -16,22 +18,27 @@ import duckdb
 
 DOCUMENTS: dict[str, str] = {
     "models": """
+        WITH part_files AS (
+            SELECT f.repo_id, f.logical_file, any_value(f.quantization) AS quantization,
+                   count(*) AS parts, sum(f.size_bytes) AS total_bytes,
+                   list(f.download_url ORDER BY f.path) AS urls
+            FROM model_files f
+            WHERE f.repo_id BETWEEN $first AND $last
+            GROUP BY f.repo_id, f.logical_file
+        ), repo_files AS (
+            SELECT p.repo_id,
+                   list({'file': p.logical_file, 'quantization': p.quantization,
+                         'bits_per_weight': r.quality, 'bytes': p.total_bytes,
+                         'parts': p.parts, 'urls': p.urls} ORDER BY p.total_bytes DESC, p.logical_file)
+                       AS files
+            FROM part_files p LEFT JOIN quantization_ranks r USING (quantization)
+            GROUP BY p.repo_id
+        )
         SELECT m.repo_id, m.author, m.downloads, m.likes, m.license, m.pipeline_tag, m.architecture,
                m.parameter_count, m.context_length, m.last_modified, m.completeness_score, m.card_score,
-               coalesce(list({'file': l.logical_file, 'quantization': l.quantization,
-                              'bits_per_weight': l.bits_per_weight, 'bytes': l.total_bytes,
-                              'parts': l.parts, 'urls': l.urls} ORDER BY l.total_bytes DESC, l.logical_file)
-                        FILTER (WHERE l.logical_file IS NOT NULL), []) AS files
-        FROM current_models m
-        LEFT JOIN (
-            SELECT lf.repo_id, lf.logical_file, lf.quantization, lf.bits_per_weight, lf.total_bytes,
-                   lf.parts, list(f.download_url ORDER BY f.path) AS urls
-            FROM logical_files lf JOIN model_files f USING (repo_id, logical_file)
-            WHERE lf.repo_id BETWEEN $first AND $last
-            GROUP BY ALL
-        ) l USING (repo_id)
+               coalesce(f.files, []) AS files
+        FROM current_models m LEFT JOIN repo_files f USING (repo_id)
         WHERE m.repo_id BETWEEN $first AND $last
-        GROUP BY ALL
         ORDER BY m.repo_id
     """,
     "statistics": """
@@ -53,20 +60,37 @@ DOCUMENTS: dict[str, str] = {
     """,
 }
 """Each document's query; `statistics` is one object, the others arrays of objects. The `models`
-query takes the range of repo ids ($first, $last) of one part."""
-MODELS_PER_PART = 5_000
+query takes the range of repo ids ($first, $last) of one part, and sums a repo's logical files from
+model_files itself: through the logical_files view, each part would scan model_files twice."""
+FILES_PER_MIB = 100
+"""Files per part of `models` for each MiB of DuckDB's memory limit: within 128 MiB, parts of 20,000
+files fit and parts of 50,000 ran out of memory."""
+PARTS = """
+    SELECT min(repo_id), max(repo_id)
+    FROM (SELECT repo_id, (sum(files) OVER (ORDER BY repo_id) - files) // $per_part AS part
+          FROM (SELECT m.repo_id, count(f.path) AS files
+                FROM current_models m LEFT JOIN model_files f USING (repo_id) GROUP BY 1))
+    GROUP BY part
+    ORDER BY part
+"""
+"""The first and last repo id of each part: repos in id order, a new part once the files before a
+repo reach the next multiple of $per_part."""
 
 
-def write_documents(
-    con: duckdb.DuckDBPyConnection, folder: Path, *, models_per_part: int = MODELS_PER_PART
-) -> list[Path]:
+def files_per_part(memory_limit_mb: int | None) -> int:
+    """How many files a part of `models` aggregates within DuckDB's memory limit (None: DuckDB's
+    default, most of the machine's memory; parts as for 1 GiB)."""
+    return FILES_PER_MIB * (memory_limit_mb or 1024)
+
+
+def write_documents(con: duckdb.DuckDBPyConnection, folder: Path, *, files_per_part: int) -> list[Path]:
     """Every document as folder/<name>.json, each replaced atomically."""
     written = []
     for name, sql in DOCUMENTS.items():
         target = folder / f"{name}.json"
         partial = target.with_suffix(".json.tmp")
         if name == "models":
-            _write_in_parts(con, sql, partial, models_per_part)
+            _write_in_parts(con, sql, partial, files_per_part)
         else:
             array = "false" if name == "statistics" else "true"
             con.execute(f"COPY ({sql}) TO '{partial}' (FORMAT json, ARRAY {array})")
@@ -76,20 +100,16 @@ def write_documents(
 
 
 def _write_in_parts(con: duckdb.DuckDBPyConnection, sql: str, target: Path, per_part: int) -> None:
-    """One JSON array from the query's parts, each `per_part` repos long, written as DuckDB writes them
-    (one object per line) and joined in order."""
-    ids = [
-        repo_id
-        for (repo_id,) in con.execute("SELECT repo_id FROM current_models ORDER BY repo_id").fetchall()
-    ]
+    """One JSON array from the query's parts (PARTS), written as DuckDB writes them (one object per
+    line) and joined in order."""
+    parts = con.execute(PARTS, {"per_part": per_part}).fetchall()
     part = target.with_suffix(".part")
     try:
         with target.open("w", encoding="utf-8") as out:
             out.write("[")
             separator = "\n"
-            for start in range(0, len(ids), per_part):
-                bounds = {"first": ids[start], "last": ids[min(start + per_part, len(ids)) - 1]}
-                con.execute(f"COPY ({sql}) TO '{part}' (FORMAT json)", bounds)
+            for first, last in parts:
+                con.execute(f"COPY ({sql}) TO '{part}' (FORMAT json)", {"first": first, "last": last})
                 with part.open(encoding="utf-8") as lines:
                     for line in lines:
                         out.write(separator + line.rstrip("\n"))

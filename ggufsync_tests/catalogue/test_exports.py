@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ggufsync_assets.catalogue.store import EXPORTED_TABLES, CatalogueStore
-from ggufsync_assets.catalogue.web_exports import DOCUMENTS, write_documents
+from ggufsync_assets.catalogue.web_exports import DOCUMENTS, PARTS, write_documents
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import all_keys, range_tags
 from ggufsync_assets.defs.resources import SyncResource
@@ -190,10 +190,12 @@ def test_without_a_memory_limit_duckdb_keeps_its_default(tmp_path: Path) -> None
         assert memory_limit_bytes(writer.con) == default
 
 
-def test_duckdb_gets_a_quarter_of_performance_memory_limit_mb(bare_config_dir: Path, tmp_path: Path) -> None:
+def test_duckdb_gets_a_sixteenth_of_performance_memory_limit_mb(
+    bare_config_dir: Path, tmp_path: Path
+) -> None:
     resource = settings_resource(
         bare_config_dir,
-        **{"performance.memory_limit_mb": 256, "storage.catalogue_path": str(tmp_path / "catalogue.duckdb")},
+        **{"performance.memory_limit_mb": 1024, "storage.catalogue_path": str(tmp_path / "catalogue.duckdb")},
     )
     with resource.store().writer() as writer:
         assert_megabytes(memory_limit_bytes(writer.con), 64)
@@ -247,9 +249,34 @@ def test_the_models_document_written_in_parts_is_the_document_written_whole(tmp_
     for folder, per_part in ((whole, 1_000), (parts, 2)):
         folder.mkdir()
         with store.reader() as con:
-            write_documents(con, folder, models_per_part=per_part)
+            write_documents(con, folder, files_per_part=per_part)
     assert (parts / "models.json").read_bytes() == (whole / "models.json").read_bytes()
     assert len(json.loads((parts / "models.json").read_text())) == 7
+
+
+def test_a_part_of_the_models_document_is_whole_repos_once_the_files_before_them_reach_the_part_size(
+    tmp_path: Path,
+) -> None:
+    store = large_catalogue(tmp_path / "catalogue.duckdb", repos=7, files_per_repo=3)
+    with store.reader() as con:
+        parts = con.execute(PARTS, {"per_part": 5}).fetchall()
+    # Files before each repo: 0, 3, 6, 9, 12, 15, 18; a new part begins as they pass 5, 10 and 15.
+    assert [(first[-9:-5], last[-9:-5]) for first, last in parts] == [
+        ("0000", "0001"),
+        ("0002", "0003"),
+        ("0004", "0004"),
+        ("0005", "0006"),
+    ]
+
+
+def test_the_models_document_of_repos_with_many_files_each_fits_a_small_duckdb_share(tmp_path: Path) -> None:
+    # 200,000 download URLs in 2,000 repos: parts of a fixed number of repos ran out of memory.
+    large_catalogue(tmp_path / "catalogue.duckdb", repos=2_000, files_per_repo=100)
+    store = CatalogueStore(tmp_path / "catalogue.duckdb", memory_limit_mb=96)
+    store.export(compress=True)
+    document = json.loads((store.exports / "models.json").read_text())
+    assert len(document) == 2_000
+    assert len(document[-1]["files"]) == 100
 
 
 def test_the_models_document_of_a_large_catalogue_fits_a_small_duckdb_share(tmp_path: Path) -> None:
