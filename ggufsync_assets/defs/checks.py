@@ -54,9 +54,11 @@ def _repos(count: int) -> str:
     return f"{count} repo" if count == 1 else f"{count} repos"
 
 
-def _named(repo_ids: list[str]) -> str:
+def _named(repo_ids: list[str], total: int | None = None) -> str:
+    """The first NAMED of `total` names (default: all of `repo_ids`)."""
+    total = len(repo_ids) if total is None else total
     shown = ", ".join(repo_ids[:NAMED])
-    return shown + (f" and {len(repo_ids) - NAMED} more" if len(repo_ids) > NAMED else "")
+    return shown + (f" and {total - NAMED} more" if total > NAMED else "")
 
 
 def file_types_match_names(assets: dict[str, dg.AssetsDefinition]) -> dg.AssetChecksDefinition:
@@ -64,28 +66,27 @@ def file_types_match_names(assets: dict[str, dg.AssetsDefinition]) -> dg.AssetCh
     def check(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
         """Every header read states the quantization its file's name says (where the name says one that
         a header can state): a mismatch is a mislabelled upload, worth a look but no reason to stop."""
-        pairs = _query(
+        [(compared, mismatched, shown)] = _query(
             sync,
             """
-            SELECT f.repo_id || '/' || f.path, f.quantization, h.file_type_label
-            FROM gguf_headers h JOIN model_files f USING (repo_id, path) JOIN models m USING (repo_id)
-            WHERE m.removed_at IS NULL AND h.error IS NULL
-              AND h.file_type_label IS NOT NULL AND f.quantization IS NOT NULL
-            ORDER BY 1
+            WITH compared AS (
+                SELECT f.repo_id || '/' || f.path AS file, f.quantization AS named, h.file_type_label AS stated
+                FROM gguf_headers h JOIN model_files f USING (repo_id, path) JOIN models m USING (repo_id)
+                WHERE m.removed_at IS NULL AND h.error IS NULL
+                  AND h.file_type_label IS NOT NULL AND list_contains($labels, f.quantization)
+            ), wrong AS (SELECT * FROM compared WHERE named <> stated)
+            SELECT (SELECT count(*) FROM compared), (SELECT count(*) FROM wrong),
+                   coalesce((SELECT list(file || ' (name ' || named || ', header ' || stated || ')' ORDER BY file)
+                             FROM (FROM wrong ORDER BY file LIMIT $shown)), [])
             """,
+            {"labels": sorted(FILE_TYPE_LABELS), "shown": NAMED},
         )
-        compared = [(path, named, stated) for path, named, stated in pairs if named in FILE_TYPE_LABELS]
-        wrong = [
-            f"{path} (name {named}, header {stated})" for path, named, stated in compared if named != stated
-        ]
-        description = (
-            f"file names whose quantization their header contradicts: {len(wrong)} of {len(compared)}"
-        )
+        description = f"file names whose quantization their header contradicts: {mismatched} of {compared}"
         return dg.AssetCheckResult(
-            passed=not wrong,
+            passed=not mismatched,
             severity=dg.AssetCheckSeverity.WARN,
-            description=description + (f": {_named(wrong)}" if wrong else ""),
-            metadata={"files_compared": len(compared), "mismatched": len(wrong)},
+            description=description + (f": {_named(shown, mismatched)}" if mismatched else ""),
+            metadata={"files_compared": compared, "mismatched": mismatched},
         )
 
     return check
