@@ -13,33 +13,37 @@ FIRST_DAY = "2023-08-01"
 DAILY = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, end_offset=1)
 
 
-def all_keys() -> list[str]:
-    return list(DAILY.get_partition_keys())
+def first_key() -> str:
+    return FIRST_DAY
 
 
-def window_of(first_key: str, last_key: str) -> Window:
+def last_key() -> str:
+    """Today's partition (UTC); working it out costs a fraction of listing the 1,200-odd keys."""
+    key = DAILY.get_last_partition_key()
+    assert key is not None, "the partitions start in the past"
+    return key
+
+
+def window_of(first: str, last: str) -> Window:
     """The lastModified span of a partition range; the first partition also holds everything older,
     and the newest one everything up to now (a repo edited a second ago is in today's partition)."""
-    keys = all_keys()
-    start = None if first_key == keys[0] else _day(first_key)
-    end = None if last_key == keys[-1] else _day(last_key) + timedelta(days=1)
+    start = None if first == first_key() else _day(first)
+    end = None if last == last_key() else _day(last) + timedelta(days=1)
     return Window(start, end)
 
 
 def keys_for_hours(hours: int, now: datetime) -> tuple[str, str]:
     """The partition range that covers the last `hours` hours."""
-    keys = all_keys()
     first = (now - timedelta(hours=hours)).astimezone(UTC).strftime("%Y-%m-%d")
-    return max(first, keys[0]), keys[-1]
+    return max(first, first_key()), last_key()
 
 
 def range_tags(first_key: str, last_key: str) -> dict[str, str]:
     return {RANGE_START_TAG: first_key, RANGE_END_TAG: last_key}
 
 
-def is_complete(first_key: str, last_key: str) -> bool:
-    keys = all_keys()
-    return first_key == keys[0] and last_key == keys[-1]
+def is_complete(first: str, last: str) -> bool:
+    return first == first_key() and last == last_key()
 
 
 def _day(key: str) -> datetime:

@@ -15,7 +15,7 @@ import pytest
 from ggufsync_assets.catalogue.store import EXPORTED_TABLES, CatalogueStore
 from ggufsync_assets.catalogue.web_exports import DOCUMENTS, PARTS, write_documents
 from ggufsync_assets.defs.jobs import SYNC_JOB
-from ggufsync_assets.defs.partitions import all_keys, range_tags
+from ggufsync_assets.defs.partitions import DAILY, range_tags
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import SYNC_1, gguf, model, models, put_files
@@ -165,7 +165,7 @@ def test_a_sync_exports_with_the_codec_performance_enable_data_compression_picks
     )
     # Imported here: the module builds its default definitions on import, from the test's config folder.
     defs = importlib.import_module("ggufsync_assets.definitions").build_definitions(resource)
-    keys = all_keys()
+    keys = DAILY.get_partition_keys()
     with sync_instance() as instance:
         result = defs.resolve_job_def(SYNC_JOB).execute_in_process(
             instance=instance, tags=range_tags(keys[-2], keys[-1])

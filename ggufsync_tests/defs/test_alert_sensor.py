@@ -22,7 +22,7 @@ import pytest
 from ggufsync_assets.catalogue.contract import SCORE_FRAME
 from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.defs.jobs import SYNC_JOB
-from ggufsync_assets.defs.partitions import all_keys, range_tags
+from ggufsync_assets.defs.partitions import DAILY, range_tags
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import model, models
@@ -62,7 +62,7 @@ def build(settings: SyncResource) -> dg.Definitions:
 
 
 def run_last_two_days(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
-    keys = all_keys()
+    keys = DAILY.get_partition_keys()
     return defs.resolve_job_def(SYNC_JOB).execute_in_process(
         instance=instance, tags=range_tags(keys[-2], keys[-1]), raise_on_error=False
     )

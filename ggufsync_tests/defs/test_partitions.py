@@ -9,8 +9,8 @@ import dagster as dg
 import pytest
 
 from ggufsync_assets.defs.partitions import (
+    DAILY,
     FIRST_DAY,
-    all_keys,
     is_complete,
     keys_for_hours,
     range_tags,
@@ -36,7 +36,7 @@ def now() -> Iterator[datetime]:
 
 @pytest.fixture
 def keys(now: datetime) -> list[str]:
-    return all_keys()
+    return DAILY.get_partition_keys()
 
 
 def test_partitions_run_from_the_first_gguf_day_to_today(keys: list[str], now: datetime) -> None:

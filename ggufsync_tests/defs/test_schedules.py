@@ -13,7 +13,7 @@ import pytest
 from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.defs.history import SYNC_TAG
 from ggufsync_assets.defs.partitions import (
-    all_keys,
+    DAILY,
     keys_for_hours,
     range_tags,
 )
@@ -163,7 +163,7 @@ def test_daily_sync_requests_the_incremental_window(catalogue: SyncResource, now
 
 def test_daily_sync_runs_every_partition_when_mode_is_full(catalogue: SyncResource, now: datetime) -> None:
     daily, _, _ = definitions("full", catalogue)
-    keys = all_keys()
+    keys = DAILY.get_partition_keys()
     request = scheduled(daily, now)
     assert request.tags == {**range_tags(keys[0], keys[-1]), MODE_TAG: "full", SYNC_TAG: "true"}
 
@@ -176,7 +176,7 @@ def test_daily_sync_in_auto_mode_is_incremental(catalogue: SyncResource, now: da
 @pytest.mark.parametrize("mode", ["incremental", "full", "auto"])
 def test_weekly_full_sync_requests_every_partition(catalogue: SyncResource, mode: str, now: datetime) -> None:
     _, weekly, _ = definitions(mode, catalogue)
-    keys = all_keys()
+    keys = DAILY.get_partition_keys()
     request = scheduled(weekly, now)
     assert request.tags == {**range_tags(keys[0], keys[-1]), MODE_TAG: "full", SYNC_TAG: "true"}
 
@@ -214,7 +214,7 @@ def test_auto_sensor_on_a_new_instance_requests_a_full_sync_and_sets_a_cursor(
     before = datetime.now(UTC)
     result = evaluate(sensor, instance)
     [request] = result.run_requests or []
-    keys = all_keys()
+    keys = DAILY.get_partition_keys()
     assert request.tags[MODE_TAG] == "full"
     assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (keys[0], keys[-1])
     assert request.tags[SYNC_TAG] == "true"
