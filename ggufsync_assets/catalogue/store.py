@@ -340,12 +340,17 @@ class CatalogueWriter:
         return frame
 
     def set_completeness(self, scores: pl.DataFrame) -> None:
-        """Store each repo's SCORE columns (contract.SCORE_FRAME)."""
-        updates = ", ".join(f"{name} = s.{name}" for name in MODELS.names(Source.SCORE))
+        """Store each repo's SCORE columns (contract.SCORE_FRAME), in the rows whose scores changed:
+        DuckDB rewrites a row of an indexed table whose list column an UPDATE sets (completeness_gaps),
+        about half a millisecond a row, and a full sync rescores every repo, nearly all as before."""
+        names = MODELS.names(Source.SCORE)
+        updates = ", ".join(f"{name} = s.{name}" for name in names)
+        changed = " OR ".join(f"models.{name} IS DISTINCT FROM s.{name}" for name in names)
         for chunk in scores.iter_slices(self.chunk_size):
             with self._with_frame("incoming_scores", chunk), self.transaction() as con:
                 con.execute(
-                    f"UPDATE models SET {updates} FROM incoming_scores s WHERE models.repo_id = s.repo_id"  # noqa: S608
+                    f"UPDATE models SET {updates} FROM incoming_scores s "  # noqa: S608
+                    f"WHERE models.repo_id = s.repo_id AND ({changed})"
                 )
 
     def mark_removed(self, *, seen_since: datetime, run_id: str, now: datetime) -> int:

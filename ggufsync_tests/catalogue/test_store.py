@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from ggufsync_assets.catalogue.contract import HEADER_FRAME
+from ggufsync_assets.catalogue.contract import HEADER_FRAME, SCORE_FRAME
 from ggufsync_assets.catalogue.schema import SCHEMA_VERSION
 from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter, UpsertCounts
 from ggufsync_assets.gguf.quality import quality_table
@@ -302,6 +302,28 @@ def test_a_failing_chunk_leaves_no_trace(writer: CatalogueWriter) -> None:
 
 
 # ----- file lists -------------------------------------------------------------------------------
+
+
+def scores(*rows: tuple[str, float, list[str], float]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            dict(zip(("repo_id", "completeness_score", "completeness_gaps", "card_score"), r, strict=True))
+            for r in rows
+        ],
+        schema=SCORE_FRAME,
+    )
+
+
+def test_a_rescore_stores_the_scores_that_changed_and_keeps_the_others(writer: CatalogueWriter) -> None:
+    writer.upsert_models(models(model("a/kept"), model("b/rescored")), run_id="r1", now=SYNC_1)
+    writer.set_completeness(
+        scores(("a/kept", 0.5, ["no license"], 0.4), ("b/rescored", 0.5, ["no license"], 0.4))
+    )
+    writer.set_completeness(scores(("a/kept", 0.5, ["no license"], 0.4), ("b/rescored", 1.0, [], 0.9)))
+    assert rows(
+        writer,
+        "SELECT repo_id, completeness_score, completeness_gaps, card_score FROM models ORDER BY repo_id",
+    ) == [("a/kept", 0.5, ["no license"], 0.4), ("b/rescored", 1.0, [], 0.9)]
 
 
 def test_replace_files_swaps_a_repos_file_set(two_repos: CatalogueWriter) -> None:
