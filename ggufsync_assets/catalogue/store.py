@@ -503,9 +503,9 @@ DUCKDB_SHARE = 16
 """DuckDB gets a sixteenth of performance.memory_limit_mb (128 MiB by default); the rest is for
 Python, Dagster and HTTP. A sync's DuckDB work is chunked upserts, a few aggregates and streamed
 exports, which need little working memory; what a larger share holds is table blocks already read,
-so the process grows with the catalogue up to the share. Measured on a catalogue of 2 million
-files: its exports take 68 s within 128 MiB, 38 s within 512 MiB (on two threads) but 450 MB more
-memory; upserting 2,000 repos' files and the duplicate-key check differ by under a second."""
+so the process grows with the catalogue up to the share. Exports of 200,000 repos (2 million files):
+59 s and 194 MB within 128 MiB; 42 s and 572 MB within 512 MiB (the share was a quarter). Upserting
+2,000 repos' files into them and the duplicate-key check differ by under a second."""
 
 
 def duckdb_share_mb(memory_limit_mb: int) -> int:
