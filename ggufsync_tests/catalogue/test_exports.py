@@ -269,21 +269,20 @@ def test_a_part_of_the_models_document_is_whole_repos_once_the_files_before_them
     ]
 
 
-def test_the_models_document_of_repos_with_many_files_each_fits_a_small_duckdb_share(tmp_path: Path) -> None:
-    # 200,000 download URLs in 2,000 repos: parts of a fixed number of repos ran out of memory.
-    large_catalogue(tmp_path / "catalogue.duckdb", repos=2_000, files_per_repo=100)
+@pytest.mark.parametrize(
+    ("repos", "files_per_repo"),
+    [
+        (60_000, 4),  # 240,000 download URLs: more than 128 MiB to aggregate in one query
+        (2_000, 100),  # 200,000 in repos of 100 files: parts of a fixed number of repos ran out of memory
+    ],
+    ids=["many-repos", "many-files-a-repo"],
+)
+def test_the_models_document_of_a_large_catalogue_fits_a_small_duckdb_share(
+    tmp_path: Path, repos: int, files_per_repo: int
+) -> None:
+    large_catalogue(tmp_path / "catalogue.duckdb", repos=repos, files_per_repo=files_per_repo)
     store = CatalogueStore(tmp_path / "catalogue.duckdb", memory_limit_mb=96)
     store.export(compress=True)
     document = json.loads((store.exports / "models.json").read_text())
-    assert len(document) == 2_000
-    assert len(document[-1]["files"]) == 100
-
-
-def test_the_models_document_of_a_large_catalogue_fits_a_small_duckdb_share(tmp_path: Path) -> None:
-    # 60,000 repos and 240,000 download URLs: more than 128 MiB to aggregate in one query.
-    large_catalogue(tmp_path / "catalogue.duckdb", repos=60_000, files_per_repo=4)
-    store = CatalogueStore(tmp_path / "catalogue.duckdb", memory_limit_mb=96)
-    store.export(compress=True)
-    document = json.loads((store.exports / "models.json").read_text())
-    assert len(document) == 60_000
-    assert len(document[0]["files"]) == 4
+    assert len(document) == repos
+    assert {len(repo["files"]) for repo in document} == {files_per_repo}
