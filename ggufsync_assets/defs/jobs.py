@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 from ggufsync_assets.defs.assets import GROUP
-from ggufsync_assets.defs.partitions import first_key, keys_for_hours, last_key, range_tags
+from ggufsync_assets.defs.partitions import FIRST_DAY, keys_for_hours, last_key, range_tags
 from ggufsync_assets.defs.tags import MODE_TAG, SYNC_TAG
 from ggufsync_assets.settings import Settings, SyncMode
 
@@ -75,7 +75,7 @@ def execute_sync_job(
 def sync_tags(settings: Settings, mode: SyncMode, now: datetime) -> dict[str, str]:
     """Run tags for a sync in `mode`: the partition range it covers, and what kind of sync it is."""
     if mode is SyncMode.FULL:
-        first, last = first_key(), last_key()
+        first, last = FIRST_DAY, last_key()
     else:
         first, last = keys_for_hours(settings.sync_behavior.incremental_window_hours, now)
     return {**range_tags(first, last), MODE_TAG: mode.value, SYNC_TAG: "true"}

@@ -13,10 +13,6 @@ FIRST_DAY = "2023-08-01"
 DAILY = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, end_offset=1)
 
 
-def first_key() -> str:
-    return FIRST_DAY
-
-
 def last_key() -> str:
     """Today's partition (UTC); working it out costs a fraction of listing the 1,200-odd keys."""
     key = DAILY.get_last_partition_key()
@@ -27,7 +23,7 @@ def last_key() -> str:
 def window_of(first: str, last: str) -> Window:
     """The lastModified span of a partition range; the first partition also holds everything older,
     and the newest one everything up to now (a repo edited a second ago is in today's partition)."""
-    start = None if first == first_key() else _day(first)
+    start = None if first == FIRST_DAY else _day(first)
     end = None if last == last_key() else _day(last) + timedelta(days=1)
     return Window(start, end)
 
@@ -35,7 +31,7 @@ def window_of(first: str, last: str) -> Window:
 def keys_for_hours(hours: int, now: datetime) -> tuple[str, str]:
     """The partition range that covers the last `hours` hours."""
     first = (now - timedelta(hours=hours)).astimezone(UTC).strftime("%Y-%m-%d")
-    return max(first, first_key()), last_key()
+    return max(first, FIRST_DAY), last_key()
 
 
 def range_tags(first_key: str, last_key: str) -> dict[str, str]:
@@ -43,7 +39,7 @@ def range_tags(first_key: str, last_key: str) -> dict[str, str]:
 
 
 def is_complete(first: str, last: str) -> bool:
-    return first == first_key() and last == last_key()
+    return first == FIRST_DAY and last == last_key()
 
 
 def _day(key: str) -> datetime:
