@@ -33,7 +33,10 @@ SOAK_EXAMPLES ?= 200
 soak: setup
 	SOAK_SEEDS=$(SOAK_SEEDS) SOAK_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/pytest -q ggufsync_tests/reliability
 
+# The project's own bytecode too (uv compiles only the dependencies'): where PYTHONDONTWRITEBYTECODE
+# is set, as in many containers, every command would otherwise compile ggufsync from source.
 setup: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q ggufsync_assets
 
 # The virtual environment is rebuilt whenever the declared or locked dependencies change.
 $(VENV)/.installed: pyproject.toml uv.lock

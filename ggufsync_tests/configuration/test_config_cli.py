@@ -538,6 +538,20 @@ def test_console_script_runs_as_installed(config_dir: Path) -> None:
     assert result.stdout.count("ok ") == 4
 
 
+def test_console_script_exits_with_the_commands_code(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("ggufsync")
+    missing = tmp_path / "none.duckdb"
+    result = subprocess.run(
+        [str(script), "query", "SELECT 1", "--catalogue", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "no catalogue" in result.stderr
+
+
 def test_unknown_verb_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["config", "explode"])
