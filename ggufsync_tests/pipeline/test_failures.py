@@ -15,11 +15,19 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.hubsim.files import gguf_file
 from ggufsync_assets.settings import SyncMode
 from ggufsync_tests.instances import sync_instance
-from ggufsync_tests.pipeline.conftest import NO_HEADER_READS, Pipeline, SyncRun, rows_of, start_simulator
+from ggufsync_tests.pipeline.conftest import (
+    NO_HEADER_READS,
+    Pipeline,
+    SyncRun,
+    build_definitions,
+    rows_of,
+    start_simulator,
+)
 
 REPOS = 30
 SEED = 31
@@ -202,3 +210,17 @@ def test_a_sync_for_another_hub_refuses_the_simulators_catalogue_and_changes_not
     assert refused.rows("SELECT * FROM models ORDER BY repo_id") == first.rows(
         "SELECT * FROM models ORDER BY repo_id"
     )
+
+
+def test_a_later_step_run_on_its_own_for_another_hub_is_refused_too(pipeline: Pipeline) -> None:
+    assert pipeline.sync(SyncMode.INCREMENTAL).success
+    published = pipeline.catalogue.read_bytes()
+    job = build_definitions(pipeline.resource(**ANOTHER_HUB)).resolve_job_def(SYNC_JOB)
+
+    alone = job.execute_in_process(
+        instance=pipeline.instance, asset_selection=[dg.AssetKey("gguf_catalogue")], raise_on_error=False
+    )
+
+    assert not alone.success
+    assert "was synced from a Hub simulator on loopback" in str(alone.all_events)
+    assert pipeline.catalogue.read_bytes() == published
