@@ -10,6 +10,10 @@ A check planned for a range gets one row per partition, as in the stock storage,
 serialized once rather than once per row. Anything else (run, step and check results) goes
 through the stock path.
 
+The stock storage also makes a new engine and SQLite connection for every event it writes or
+reads; this one keeps a connection open per file for the cross-run index and the latest runs,
+used under the storage's lock as the stock ones are (an incremental sync: about a tenth faster).
+
 Before a run starts, Dagster also records one "planned" event per partition, asset and check
 (about 4,900 for a full sync); this storage asks for one per asset for the range instead. Its cost,
 as Dagster documents it: a run that fails does not mark its partitions failed in the UI (they keep
@@ -18,7 +22,9 @@ alert sensor.
 """
 
 import os
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -28,12 +34,17 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData, serialize_value
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import NullPool, StaticPool
 
 BATCH_SIZE_VARIABLE = "DAGSTER_EVENT_BATCH_SIZE"
 BATCH_SIZE = 10_000
 """Events Dagster buffers before it writes a batch: more than a full sync's partitions per asset."""
 PLANNED_EVENTS_VARIABLE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+KEPT_CONNECTIONS = 4
+"""SQLite files a process keeps a connection to: the index and the runs it touched last."""
 
 
 class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
@@ -45,6 +56,8 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         os.environ.setdefault(BATCH_SIZE_VARIABLE, str(BATCH_SIZE))
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_pid = os.getpid()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -56,6 +69,39 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     @property
     def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:
         return os.environ.get(PLANNED_EVENTS_VARIABLE, "true").lower() != "false"
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock, self._engine(shard).connect() as conn, conn.begin():
+            yield conn
+
+    def _engine(self, shard: str) -> Engine:
+        """One engine per SQLite file, holding one connection; the least recently used beyond
+        KEPT_CONNECTIONS is closed. A forked process opens its own (SQLite connections do not
+        survive a fork)."""
+        if self._engines_pid != os.getpid():
+            self._engines, self._engines_pid = OrderedDict(), os.getpid()
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            if shard not in self._initialized_dbs:
+                self._initdb(self._engine_for(shard, NullPool))
+                self._initialized_dbs.add(shard)
+            engine = self._engine_for(shard, StaticPool)
+        self._engines[shard] = engine
+        while len(self._engines) > KEPT_CONNECTIONS:
+            self._engines.popitem(last=False)[1].dispose()
+        return engine
+
+    def _engine_for(self, shard: str, pool: type[NullPool] | type[StaticPool]) -> Engine:
+        # The storage's lock keeps the one connection to one thread at a time.
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+        return create_engine(self.conn_string_for_shard(shard), poolclass=pool, connect_args=connect_args)
+
+    def dispose(self) -> None:
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+        super().dispose()
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         if not _one_run_of_asset_events(events):

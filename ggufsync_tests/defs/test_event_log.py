@@ -8,10 +8,15 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 
-from ggufsync_assets.defs.event_log import BATCH_SIZE_VARIABLE, BatchingSqliteEventLogStorage
+from ggufsync_assets.defs.event_log import (
+    BATCH_SIZE_VARIABLE,
+    KEPT_CONNECTIONS,
+    BatchingSqliteEventLogStorage,
+)
 from ggufsync_assets.defs.instance import dagster_home
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-03-01")
@@ -137,3 +142,34 @@ def test_check_results_are_stored_as_usual(ggufsync_home: Path) -> None:
         check = dg.AssetCheckKey(ASSETS[1], "downstream_check")
         [record] = instance.event_log_storage.get_asset_check_execution_history(check, limit=1)
         assert record.status is AssetCheckExecutionRecordStatus.SUCCEEDED
+
+
+def test_another_instance_reads_every_run_while_this_one_keeps_its_connections(ggufsync_home: Path) -> None:
+    runs = KEPT_CONNECTIONS + 2
+    with dg.DagsterInstance.from_config(str(ggufsync_home)) as writer:
+        for _ in range(runs):
+            assert JOB.execute_in_process(instance=writer, tags=RANGE).success
+        with dg.DagsterInstance.from_config(str(ggufsync_home)) as reader:
+            finished = reader.get_runs()
+            assert len(finished) == runs
+            for run in finished:
+                assert reader.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
+
+
+def _insert_then_fail(storage: BatchingSqliteEventLogStorage) -> None:
+    with storage.index_connection() as conn:
+        conn.execute(SqlEventLogStorageTable.insert().values(run_id="r", event="{}", dagster_event_type=None))
+        raise RuntimeError("a failure inside the write")
+
+
+def test_a_write_that_fails_midway_leaves_nothing(ggufsync_home: Path) -> None:
+    with dg.DagsterInstance.from_config(str(ggufsync_home)) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, BatchingSqliteEventLogStorage)
+        count = sa.select(sa.func.count()).select_from(SqlEventLogStorageTable)
+        with storage.index_connection() as conn:
+            before = conn.execute(count).scalar()
+        with pytest.raises(RuntimeError):
+            _insert_then_fail(storage)
+        with storage.index_connection() as conn:
+            assert conn.execute(count).scalar() == before
