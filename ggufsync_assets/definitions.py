@@ -10,7 +10,6 @@ from __future__ import annotations
 import dagster as dg
 
 from ggufsync_assets.defs.assets import build_assets
-from ggufsync_assets.defs.checks import build_checks
 from ggufsync_assets.defs.jobs import sync_job
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.schedules import build_schedules
@@ -24,11 +23,9 @@ def build_definitions(sync: SyncResource | None = None) -> dg.Definitions:
         settings = sync.load()
     except ConfigError as exc:
         raise dg.DagsterInvalidDefinitionError(f"invalid ggufsync configuration:\n{exc}") from None
-    assets = build_assets(settings)
     schedules, auto_sensors = build_schedules(settings, sync)
     return dg.Definitions(
-        assets=assets,
-        asset_checks=build_checks(settings, {a.key.to_user_string(): a for a in assets}),
+        assets=build_assets(settings),
         jobs=[sync_job],
         schedules=schedules,
         sensors=[*auto_sensors, *build_alert_sensors(settings)],

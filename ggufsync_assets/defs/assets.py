@@ -3,19 +3,21 @@
 gguf_model_listing -> gguf_model_files -> gguf_model_completeness share the daily partitions
 (identity-mapped) and run a whole partition range as one run; gguf_catalogue finishes the sync:
 it tombstones repos a complete pass no longer found and publishes the snapshot readers open.
-Each asset is a thin shell around one step in sync/: defs/steps.py holds what they share.
+Each asset is a thin shell around one step in sync/: defs/steps.py holds what they share. Each
+step ends by evaluating its asset's checks (defs/checks.py).
 """
 
 import json
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
 import dagster as dg
 
+from ggufsync_assets.defs.checks import Check, build_checks
 from ggufsync_assets.defs.partitions import DAILY, is_complete, window_of
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.steps import (
@@ -34,6 +36,8 @@ from ggufsync_assets.sync.ownership import hub_identity
 from ggufsync_assets.sync.refresh import refresh_files
 
 GROUP = "gguf"
+# The assets return a bare `dg.MaterializeResult` (mypy: type-arg): Dagster tells a step that reports
+# its checks in its MaterializeResult by that exact return annotation.
 
 
 def _range(context: dg.AssetExecutionContext) -> tuple[str, str]:
@@ -42,7 +46,10 @@ def _range(context: dg.AssetExecutionContext) -> tuple[str, str]:
 
 
 def _range_done(
-    context: dg.AssetExecutionContext, step: str, figures: dict[str, Any]
+    context: dg.AssetExecutionContext,
+    step: str,
+    figures: dict[str, Any],
+    checked: Sequence[dg.AssetCheckResult],
 ) -> dg.MaterializeResult[None]:
     """A partitioned step's figures are the whole range's: they go to the run's log, and the run's
     totals to gguf_catalogue. Its per-partition materializations carry none, so that no partition
@@ -50,7 +57,14 @@ def _range_done(
     first, last = _range(context)
     shown = {name: round(value, 4) if isinstance(value, float) else value for name, value in figures.items()}
     context.log.info(f"{step} {first}..{last}: {json.dumps(shown, default=str)}")
-    return dg.MaterializeResult()
+    return dg.MaterializeResult(check_results=checked)
+
+
+def _evaluate(
+    context: dg.AssetExecutionContext, sync: SyncResource, checks: Sequence[Check]
+) -> list[dg.AssetCheckResult]:
+    """The asset's checks, once its step has written (and closed) what they read."""
+    return [check.evaluate(context, sync) for check in checks]
 
 
 RUN_FIGURES = (
@@ -99,17 +113,19 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
     )
+    checks = build_checks(settings)
     window_freshness = _partition_freshness(settings)
     full_freshness = dg.FreshnessPolicy.time_window(
         fail_window=timedelta(hours=settings.sync_behavior.full_sync_threshold_hours)
     )
 
     def partitioned(
-        kinds: set[str], deps: list[dg.AssetsDefinition] | None = None
+        kinds: set[str], checked: list[Check], deps: list[dg.AssetsDefinition] | None = None
     ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
         return dg.asset(
             kinds=kinds,
             deps=deps,
+            check_specs=[check.spec for check in checked],
             partitions_def=DAILY,
             backfill_policy=dg.BackfillPolicy.single_run(),
             group_name=GROUP,
@@ -117,10 +133,10 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             freshness_policy=window_freshness,
         )
 
-    @partitioned({"huggingface", "duckdb"})
+    @partitioned({"huggingface", "duckdb"}, checks["gguf_model_listing"])
     async def gguf_model_listing(
         context: dg.AssetExecutionContext, sync: SyncResource
-    ) -> dg.MaterializeResult[None]:
+    ) -> dg.MaterializeResult:  # type: ignore[type-arg]
         """Discover every GGUF repo modified in the partition range and upsert its listing row.
 
         A partition is a day of last modification on the Hub; a run covers a range of them. Writes
@@ -160,12 +176,11 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "complete_pass": is_complete(first, last),
                 **performance(sync.settings, started, client.stats),
             },
+            _evaluate(context, sync, checks["gguf_model_listing"]),
         )
 
-    @partitioned({"huggingface", "duckdb"}, deps=[gguf_model_listing])
-    async def gguf_model_files(
-        context: dg.AssetExecutionContext, sync: SyncResource
-    ) -> dg.MaterializeResult[None]:
+    @partitioned({"huggingface", "duckdb"}, checks["gguf_model_files"], deps=[gguf_model_listing])
+    async def gguf_model_files(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
         """Fetch the file tree of new and changed repos only: quantizations, split parts, sizes.
 
         Writes `model_files` (one row per GGUF file: size, quantization, split part) and
@@ -187,13 +202,16 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 rejects=result.rejected,
             )
         return _range_done(
-            context, "files", {**asdict(result), **performance(sync.settings, started, client.stats)}
+            context,
+            "files",
+            {**asdict(result), **performance(sync.settings, started, client.stats)},
+            _evaluate(context, sync, checks["gguf_model_files"]),
         )
 
-    @partitioned({"duckdb"}, deps=[gguf_model_files])
+    @partitioned({"duckdb"}, checks["gguf_model_completeness"], deps=[gguf_model_files])
     def gguf_model_completeness(
         context: dg.AssetExecutionContext, sync: SyncResource
-    ) -> dg.MaterializeResult[None]:
+    ) -> dg.MaterializeResult:  # type: ignore[type-arg]
         """Score each repo: completeness (what of the Hub's offer the catalogue holds; the completeness
         check gates on it) and card score (what the uploader tells).
 
@@ -216,16 +234,18 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "mean_card_score": result.mean_card_score,
                 **performance(sync.settings, started),
             },
+            _evaluate(context, sync, checks["gguf_model_completeness"]),
         )
 
     @dg.asset(
         deps=[gguf_model_completeness],
+        check_specs=[check.spec for check in checks["gguf_catalogue"]],
         kinds={"duckdb", "parquet"},
         group_name=GROUP,
         retry_policy=retry,
         freshness_policy=full_freshness,
     )
-    def gguf_catalogue(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.MaterializeResult[None]:
+    def gguf_catalogue(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
         """Finish the sync: tombstone what a complete pass no longer found, publish the snapshot.
 
         Publishes the DuckDB catalogue readers open (storage.catalogue_path) and writes the Parquet
@@ -254,7 +274,8 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "published": dg.MetadataValue.path(str(store.published)),
                 "exports": dg.MetadataValue.json([str(p) for p in exports]),
                 **performance(sync.settings, started),
-            }
+            },
+            check_results=_evaluate(context, sync, checks["gguf_catalogue"]),
         )
 
     return [gguf_model_listing, gguf_model_files, gguf_model_completeness, gguf_catalogue]

@@ -1,9 +1,17 @@
 """Asset checks: what a sync must get right before its snapshot is published.
 
-Blocking ERROR checks sit on the partitioned assets, upstream of gguf_catalogue, so a failing one
-stops the run before anything is published. Checks read the working catalogue the run wrote.
+Each check is evaluated by the step of the asset it checks, when the asset's work is done (see
+defs/assets.py): as steps of their own, the five checks cost a sixth of an incremental sync in
+Dagster's per-step bookkeeping and DuckDB connections. So a check runs whenever its asset does,
+and never alone; read on its own, a check of what a run wrote would find no run to check anyway.
+Blocking ERROR checks sit on the partitioned assets, upstream of gguf_catalogue: a failing one fails
+its asset's step, and Dagster runs nothing downstream, so nothing is published. Checks read the
+working catalogue the run wrote (the one on gguf_catalogue, what it published).
 """
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -21,6 +29,24 @@ NAMED = 10
 """How many repo ids a failing check names in its description (all are in the catalogue)."""
 
 
+Evaluate = Callable[[dg.AssetExecutionContext, SyncResource], dg.AssetCheckResult]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check's definition (its name, asset, whether it blocks, what it checks) and how to run it."""
+
+    spec: dg.AssetCheckSpec
+    evaluate: Evaluate
+
+
+def _check(asset: str, evaluate: Evaluate, *, blocking: bool = False) -> Check:
+    """A check named for its function and described by its docstring, as the UI shows it."""
+    description = inspect.cleandoc(evaluate.__doc__ or "")
+    spec = dg.AssetCheckSpec(evaluate.__name__, asset=asset, blocking=blocking, description=description)
+    return Check(spec, evaluate)
+
+
 def _query(
     sync: SyncResource,
     sql: str,
@@ -36,17 +62,23 @@ def _query(
 
 
 def _blocking(
-    context: dg.AssetCheckExecutionContext,
+    context: dg.AssetExecutionContext,
     sync: SyncResource,
+    name: str,
+    *,
     passed: bool,
     description: str,
     metadata: dict[str, Any],
 ) -> dg.AssetCheckResult:
     """An ERROR result; failing, it ends the sync like a failing step (see defs/steps.py: fail_run)."""
     if not passed:
-        fail_run(context, sync, f"blocking check {context.check_specs[0].name} failed: {description}")
+        fail_run(context, sync, f"blocking check {name} failed: {description}")
     return dg.AssetCheckResult(
-        passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=description, metadata=metadata
+        check_name=name,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata=metadata,
     )
 
 
@@ -61,46 +93,41 @@ def _named(repo_ids: list[str], total: int | None = None) -> str:
     return shown + (f" and {total - NAMED} more" if total > NAMED else "")
 
 
-def file_types_match_names(assets: dict[str, dg.AssetsDefinition]) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=assets["gguf_model_files"], name="file_types_match_names")
-    def check(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
-        """Every header read states the quantization its file's name says (where the name says one that
-        a header can state): a mismatch is a mislabelled upload, worth a look but no reason to stop."""
-        [(compared, mismatched, shown)] = _query(
-            sync,
-            """
-            WITH compared AS (
-                SELECT f.repo_id || '/' || f.path AS file, f.quantization AS named, h.file_type_label AS stated
-                FROM gguf_headers h JOIN model_files f USING (repo_id, path) JOIN models m USING (repo_id)
-                WHERE m.removed_at IS NULL AND h.error IS NULL
-                  AND h.file_type_label IS NOT NULL AND list_contains($labels, f.quantization)
-            ), wrong AS (SELECT * FROM compared WHERE named <> stated)
-            SELECT (SELECT count(*) FROM compared), (SELECT count(*) FROM wrong),
-                   coalesce((SELECT list(file || ' (name ' || named || ', header ' || stated || ')' ORDER BY file)
-                             FROM (FROM wrong ORDER BY file LIMIT $shown)), [])
-            """,
-            {"labels": sorted(FILE_TYPE_LABELS), "shown": NAMED},
-        )
-        description = f"file names whose quantization their header contradicts: {mismatched} of {compared}"
-        return dg.AssetCheckResult(
-            passed=not mismatched,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=description + (f": {_named(shown, mismatched)}" if mismatched else ""),
-            metadata={"files_compared": compared, "mismatched": mismatched},
-        )
-
-    return check
+def file_types_match_names(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
+    """Every header read states the quantization its file's name says (where the name says one that
+    a header can state): a mismatch is a mislabelled upload, worth a look but no reason to stop."""
+    [(compared, mismatched, shown)] = _query(
+        sync,
+        """
+        WITH compared AS (
+            SELECT f.repo_id || '/' || f.path AS file, f.quantization AS named, h.file_type_label AS stated
+            FROM gguf_headers h JOIN model_files f USING (repo_id, path) JOIN models m USING (repo_id)
+            WHERE m.removed_at IS NULL AND h.error IS NULL
+              AND h.file_type_label IS NOT NULL AND list_contains($labels, f.quantization)
+        ), wrong AS (SELECT * FROM compared WHERE named <> stated)
+        SELECT (SELECT count(*) FROM compared), (SELECT count(*) FROM wrong),
+               coalesce((SELECT list(file || ' (name ' || named || ', header ' || stated || ')' ORDER BY file)
+                         FROM (FROM wrong ORDER BY file LIMIT $shown)), [])
+        """,
+        {"labels": sorted(FILE_TYPE_LABELS), "shown": NAMED},
+    )
+    description = f"file names whose quantization their header contradicts: {mismatched} of {compared}"
+    return dg.AssetCheckResult(
+        check_name="file_types_match_names",
+        passed=not mismatched,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description + (f": {_named(shown, mismatched)}" if mismatched else ""),
+        metadata={"files_compared": compared, "mismatched": mismatched},
+    )
 
 
-def build_checks(
-    settings: Settings, assets: dict[str, dg.AssetsDefinition]
-) -> list[dg.AssetChecksDefinition]:
+def build_checks(settings: Settings) -> dict[str, list[Check]]:
+    """Each asset's checks, by the asset's name."""
     minimum = settings.validation.min_completeness_score
     max_share = settings.validation.max_share_below_minimum
 
-    @dg.asset_check(asset=assets["gguf_model_completeness"], blocking=True)
     def completeness_meets_minimum(
-        context: dg.AssetCheckExecutionContext, sync: SyncResource
+        context: dg.AssetExecutionContext, sync: SyncResource
     ) -> dg.AssetCheckResult:
         """The catalogue holds what the Hub offers: mean completeness at least
         validation.min_completeness_score, and no more than validation.max_share_below_minimum of
@@ -141,9 +168,10 @@ def build_checks(
         return _blocking(
             context,
             sync,
-            mean_ok and share_ok,
-            description,
-            {
+            "completeness_meets_minimum",
+            passed=mean_ok and share_ok,
+            description=description,
+            metadata={
                 "mean_completeness": mean,
                 "minimum": minimum,
                 "repos_below_minimum": below,
@@ -158,8 +186,7 @@ def build_checks(
             },
         )
 
-    @dg.asset_check(asset=assets["gguf_model_listing"], blocking=True)
-    def no_duplicate_keys(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
+    def no_duplicate_keys(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
         """One row per repo (the Hub treats ids case-insensitively) and per file path in a repo."""
         [(repos, files, ids)] = _query(
             sync,
@@ -182,15 +209,13 @@ def build_checks(
         return _blocking(
             context,
             sync,
-            passed,
-            description,
-            {"duplicate_repo_ids": repos, "duplicate_file_paths": files},
+            "no_duplicate_keys",
+            passed=passed,
+            description=description,
+            metadata={"duplicate_repo_ids": repos, "duplicate_file_paths": files},
         )
 
-    @dg.asset_check(asset=assets["gguf_model_listing"])
-    def rejects_below_bound(
-        context: dg.AssetCheckExecutionContext, sync: SyncResource
-    ) -> dg.AssetCheckResult:
+    def rejects_below_bound(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
         """Records failing validation in this run stay below 2 % of the repos it listed."""
         [(rejects, listed)] = _query(
             sync,
@@ -201,6 +226,7 @@ def build_checks(
         bound = max(1, int(listed * MAX_REJECT_SHARE))
         passed = rejects <= bound
         return dg.AssetCheckResult(
+            check_name="rejects_below_bound",
             passed=passed,
             severity=dg.AssetCheckSeverity.WARN,
             description=(
@@ -210,9 +236,8 @@ def build_checks(
             metadata={"rejected_records": rejects, "bound": bound, "repos_listed": listed},
         )
 
-    @dg.asset_check(asset=assets["gguf_catalogue"])
     def listed_equals_catalogued(
-        context: dg.AssetCheckExecutionContext, sync: SyncResource
+        context: dg.AssetExecutionContext, sync: SyncResource
     ) -> dg.AssetCheckResult:
         """Every present repo in the run's window was seen by this run, and nothing else is present there."""
         runs = _query(
@@ -222,7 +247,11 @@ def build_checks(
             published=True,
         )
         if not runs:
-            return dg.AssetCheckResult(passed=True, metadata={"note": "no listing in this run"})
+            return dg.AssetCheckResult(
+                check_name="listed_equals_catalogued",
+                passed=True,
+                metadata={"note": "no listing in this run"},
+            )
         listed, started, first, last = runs[0]
         # The lastModified span the run listed (all of it for a complete pass): a present repo in it
         # that this run did not see is gone from the Hub, or no longer listed as GGUF.
@@ -250,6 +279,7 @@ def build_checks(
         if missing:
             description += f"; present in the window but not listed (gone from the Hub?): {_named(missing)}"
         return dg.AssetCheckResult(
+            check_name="listed_equals_catalogued",
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
             description=description,
@@ -261,17 +291,20 @@ def build_checks(
             },
         )
 
-    checks = [
-        completeness_meets_minimum,
-        no_duplicate_keys,
-        file_types_match_names(assets),
-        rejects_below_bound,
-        listed_equals_catalogued,
-    ]
+    checks = {
+        "gguf_model_listing": [
+            _check("gguf_model_listing", no_duplicate_keys, blocking=True),
+            _check("gguf_model_listing", rejects_below_bound),
+        ],
+        "gguf_model_files": [_check("gguf_model_files", file_types_match_names)],
+        "gguf_model_completeness": [
+            _check("gguf_model_completeness", completeness_meets_minimum, blocking=True)
+        ],
+        "gguf_catalogue": [_check("gguf_catalogue", listed_equals_catalogued)],
+    }
     if settings.validation.enable_file_verification:
 
-        @dg.asset_check(asset=assets["gguf_model_files"], blocking=True)
-        def files_verified(context: dg.AssetCheckExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
+        def files_verified(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
             """The model file read for each repo refreshed in this run has a readable GGUF header of a
             supported version declaring the split count its name does, and every file has a size."""
             [(checked, failed, sizeless, broken)] = _query(
@@ -295,10 +328,11 @@ def build_checks(
             return _blocking(
                 context,
                 sync,
-                passed,
-                description + (f": {_named(broken)}" if broken else ""),
-                {"files_checked": checked, "bad_magic": failed, "without_size": sizeless},
+                "files_verified",
+                passed=passed,
+                description=description + (f": {_named(broken)}" if broken else ""),
+                metadata={"files_checked": checked, "bad_magic": failed, "without_size": sizeless},
             )
 
-        checks.append(files_verified)
+        checks["gguf_model_files"].append(_check("gguf_model_files", files_verified, blocking=True))
     return checks

@@ -91,7 +91,7 @@ def failed_first_sync(pipeline: Pipeline) -> SyncRun:
 def test_a_failing_completeness_check_fails_the_run(failed_first_sync: SyncRun) -> None:
     assert not failed_first_sync.success
     assert failed_first_sync.check_results()["completeness_meets_minimum"] is False
-    assert failed_steps(failed_first_sync) == {"gguf_model_completeness_completeness_meets_minimum"}
+    assert failed_steps(failed_first_sync) == {"gguf_model_completeness"}
 
 
 def test_a_failing_blocking_check_stops_the_run_before_gguf_catalogue(failed_first_sync: SyncRun) -> None:
