@@ -6,7 +6,9 @@ the configured publishers' repos and runs the configured search terms. Every str
 listing sorted by lastModified and stops at the start of the window being synced.
 
 `discover` is the one discovery loop: the sync's listing step writes what it yields, and the dry
-run counts it, so a plan is the sync's plan by construction.
+run counts it, so a plan is the sync's plan by construction. The strategies page the Hub side by side
+(within the client's concurrency limit, each a few pages ahead at most), and their pages are read
+strategy by strategy in order, so what discovery yields does not depend on which answer came first.
 
 The Hub keeps repo ids unique regardless of letter case, so two records whose ids differ only in
 case cannot both be right: the first one listed is kept, and any later one is rejected.
@@ -14,7 +16,8 @@ case cannot both be right: the first one listed is kept, and any later one is re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -68,28 +71,78 @@ class Page:
     done: bool = False
 
 
-async def discover(client: HubClient, settings: Settings, window: Window) -> AsyncIterator[Page]:
-    """Every strategy's pages, validated and cut to the window, in the order the Hub serves them."""
+PAGES_AHEAD = 2
+"""Listing pages a strategy fetches beyond the one being read: what its read-ahead holds at most."""
+
+
+class _ReadAhead:
+    """Each strategy's listing pages, fetched by a task of its own into a queue of PAGES_AHEAD."""
+
+    def __init__(self, client: HubClient, found: list[Strategy]) -> None:
+        self._queues: list[asyncio.Queue[list[Any] | Exception | None]] = [
+            asyncio.Queue(PAGES_AHEAD) for _ in found
+        ]
+        self._tasks = [
+            asyncio.create_task(self._fetch(client, strategy, queue))
+            for strategy, queue in zip(found, self._queues, strict=True)
+        ]
+
+    @staticmethod
+    async def _fetch(
+        client: HubClient, strategy: Strategy, queue: asyncio.Queue[list[Any] | Exception | None]
+    ) -> None:
+        try:
+            async for records in client.iter_model_pages(strategy.query):
+                await queue.put(records)
+        except Exception as exc:  # raised where the strategy's pages are read, in their order
+            await queue.put(exc)
+            return
+        await queue.put(None)
+
+    async def pages(self, index: int) -> AsyncIterator[list[Any]]:
+        queue = self._queues[index]
+        while (item := await queue.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def discover(client: HubClient, settings: Settings, window: Window) -> AsyncGenerator[Page]:
+    """Every strategy's pages, validated and cut to the window, strategy by strategy, each in the
+    order the Hub serves them. Read it under contextlib.aclosing: leaving early stops the fetching."""
     spelled: dict[str, str] = {}  # lower-cased repo id -> the id as first listed
-    for strategy in strategies(settings, window.start):
-        async for records in client.iter_model_pages(strategy.query):
-            page = Page(strategy)
-            for record in records:
-                outcome = validate_with(settings, record)
-                if outcome.fixes:
-                    page.fixed.append((record, outcome.fixes))
-                if outcome.row is not None:
-                    repo_id = outcome.row["repo_id"]
-                    first = spelled.setdefault(repo_id.lower(), repo_id)
-                    if first != repo_id:
-                        outcome.row, outcome.reason = None, f"id: differs only in letter case from {first}"
-                if outcome.row is None:
-                    page.rejects.append((record, outcome.reason or "invalid"))
-                elif not window.contains(outcome.row["last_modified"]):
-                    continue
-                elif not outcome.has_gguf_files:
-                    page.without_gguf_files.append(outcome.row["repo_id"])
-                else:
-                    page.rows.append({**outcome.row, "listing_fixes": outcome.fixes})
-            yield page
-        yield Page(strategy, done=True)
+    found = strategies(settings, window.start)
+    ahead = _ReadAhead(client, found)
+    try:
+        for index, strategy in enumerate(found):
+            async for records in ahead.pages(index):
+                page = Page(strategy)
+                for record in records:
+                    outcome = validate_with(settings, record)
+                    if outcome.fixes:
+                        page.fixed.append((record, outcome.fixes))
+                    if outcome.row is not None:
+                        repo_id = outcome.row["repo_id"]
+                        first = spelled.setdefault(repo_id.lower(), repo_id)
+                        if first != repo_id:
+                            outcome.row, outcome.reason = (
+                                None,
+                                f"id: differs only in letter case from {first}",
+                            )
+                    if outcome.row is None:
+                        page.rejects.append((record, outcome.reason or "invalid"))
+                    elif not window.contains(outcome.row["last_modified"]):
+                        continue
+                    elif not outcome.has_gguf_files:
+                        page.without_gguf_files.append(outcome.row["repo_id"])
+                    else:
+                        page.rows.append({**outcome.row, "listing_fixes": outcome.fixes})
+                yield page
+            yield Page(strategy, done=True)
+    finally:
+        await ahead.aclose()

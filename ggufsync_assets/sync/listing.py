@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from dataclasses import dataclass, field
@@ -73,25 +74,28 @@ async def list_window(
         if batch.rejects:
             writer.add_rejects(pl.DataFrame(batch.rejects, schema=REJECT_FRAME))
 
-    with WriteBehind() as writes:
-        async for page in discover(client, settings, window):
-            label = page.strategy.label
-            result.strategies[label] = result.strategies.get(label, 0) + len(page.rows)
-            for record, fixes in page.fixed:
-                result.fixed += 1
-                log.info("fixed %s: %s", record.get("id"), "; ".join(fixes))
-            for record, reason in page.rejects:
-                result.rejected += 1
-                pending.rejects.append(reject_row(record, reason, run_id=run_id, stage="listing", now=now))
-            without_files.update(page.without_gguf_files)
-            for row in page.rows:
-                seen.add(row["repo_id"])
-                _collect(pending, row, page.strategy.method.value, merge=merge)
-            if stream or (page.done and not merge):
-                await writes.submit(functools.partial(write, pending))
-                pending = _Pending()
-        await writes.submit(functools.partial(write, pending))
-        await writes.settle()
+    async with contextlib.aclosing(discover(client, settings, window)) as pages:
+        with WriteBehind() as writes:
+            async for page in pages:
+                label = page.strategy.label
+                result.strategies[label] = result.strategies.get(label, 0) + len(page.rows)
+                for record, fixes in page.fixed:
+                    result.fixed += 1
+                    log.info("fixed %s: %s", record.get("id"), "; ".join(fixes))
+                for record, reason in page.rejects:
+                    result.rejected += 1
+                    pending.rejects.append(
+                        reject_row(record, reason, run_id=run_id, stage="listing", now=now)
+                    )
+                without_files.update(page.without_gguf_files)
+                for row in page.rows:
+                    seen.add(row["repo_id"])
+                    _collect(pending, row, page.strategy.method.value, merge=merge)
+                if stream or (page.done and not merge):
+                    await writes.submit(functools.partial(write, pending))
+                    pending = _Pending()
+            await writes.submit(functools.partial(write, pending))
+            await writes.settle()
     result.listed = len(seen)
     result.without_gguf_files = len(without_files)
     result.unchanged = result.listed - result.new - result.changed - result.restored

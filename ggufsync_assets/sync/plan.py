@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from ggufsync_assets.hub.client import HubClient
@@ -58,9 +59,10 @@ async def plan_sync(
 ) -> Plan:
     found: dict[str, str | None] = {}
     rejected = 0
-    async for page in discover(client, settings, window):
-        rejected += len(page.rejects)
-        found.update((row["repo_id"], row["sha"]) for row in page.rows)
+    async with contextlib.aclosing(discover(client, settings, window)) as pages:
+        async for page in pages:
+            rejected += len(page.rejects)
+            found.update((row["repo_id"], row["sha"]) for row in page.rows)
     new = sorted(r for r in found if r not in known_shas)
     changed = sorted(r for r, sha in found.items() if r in known_shas and known_shas[r] != sha)
     return Plan(

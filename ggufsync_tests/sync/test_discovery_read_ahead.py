@@ -1,0 +1,246 @@
+"""Discovery's read-ahead: the strategies page the Hub side by side, and their pages are read in order.
+
+A loopback listing server answers each strategy (`filter=gguf` or `search=gguf`) with pages of real
+listing records taken from the simulator, each page linking the next, and can hold a strategy's first
+page until something happens: a request of the other strategy, or a number of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from ggufsync_assets.hub.client import ClientOptions, HubClient
+from ggufsync_assets.hub.errors import HubResponseError
+from ggufsync_assets.hubsim import HubSimulator
+from ggufsync_assets.settings import Settings
+from ggufsync_assets.sync.discovery import PAGES_AHEAD, Page, discover, strategies
+from ggufsync_assets.sync.window import Window
+from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED
+
+TAG, SEARCH = "tag", "search"
+EVERYTHING = Window(None, None)
+SETTINGS = Settings.model_validate(
+    {
+        "sync_behavior": {"enable_multi_strategy_discovery": True},
+        "discovery": {"authors": [], "search_terms": []},
+    }
+)
+WAIT_SECONDS = 10.0
+"""How long a held page waits for what it waits for: far longer than it takes, never reached."""
+
+
+@dataclass
+class Script:
+    """What the listing server answers: each strategy's pages, and what holds the tag strategy's first."""
+
+    pages: dict[str, list[list[dict[str, Any]]]]
+    failing: str | None = None
+    hold_tag_until: Callable[[Script], bool] = lambda _: True
+    hold_seconds: float = WAIT_SECONDS
+    requests: list[tuple[str, int]] = field(default_factory=list)
+    """(strategy, page) in the order they arrived."""
+    while_held: list[tuple[str, int]] = field(default_factory=list)
+    """What arrived while the tag strategy's first page was held."""
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+
+class _Listing(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        server: ListingServer = self.server  # type: ignore[assignment]
+        script = server.script
+        query = parse_qs(urlsplit(self.path).query)
+        strategy = TAG if query.get("filter") == ["gguf"] else SEARCH
+        page = int(query.get("page", ["0"])[0])
+        with script.changed:
+            script.requests.append((strategy, page))
+            script.changed.notify_all()
+            if (strategy, page) == (TAG, 0):
+                held_from = len(script.requests)
+                script.changed.wait_for(lambda: script.hold_tag_until(script), timeout=script.hold_seconds)
+                script.while_held = script.requests[held_from:]
+        if strategy == script.failing:
+            self._answer(400, b'{"error": "bad request"}', {})
+            return
+        pages = script.pages[strategy]
+        headers = {}
+        if page + 1 < len(pages):
+            headers["Link"] = (
+                f'<{server.url}/api/models?{self._strategy_query(strategy)}&page={page + 1}>; rel="next"'
+            )
+        self._answer(200, json.dumps(pages[page]).encode(), headers)
+
+    @staticmethod
+    def _strategy_query(strategy: str) -> str:
+        return "filter=gguf" if strategy == TAG else "search=gguf"
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class ListingServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, script: Script) -> None:
+        super().__init__(("127.0.0.1", 0), _Listing)
+        self.script = script
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict[str, Any]]:
+    """Listing records as the simulator serves them: what discovery must accept."""
+    sim = HubSimulator(repos=30, seed=HUB_SEED, now=HUB_NOW).start()
+
+    async def first_page() -> list[dict[str, Any]]:
+        async with HubClient(_options(sim.url)) as client:
+            async for page in client.iter_model_pages(strategies(SETTINGS, None)[0].query):
+                return page
+        return []
+
+    try:
+        return asyncio.run(first_page())[:12]
+    finally:
+        sim.stop()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Script], str]]:
+    servers: list[tuple[ListingServer, threading.Thread]] = []
+
+    def start(script: Script) -> str:
+        server = ListingServer(script)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return server.url
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _options(url: str) -> ClientOptions:
+    return ClientOptions.from_settings(
+        Settings(),
+        endpoint=url,
+        requests_per_second=1000.0,
+        requests_per_hour=1_000_000,
+        max_concurrent_requests=8,
+        max_retries=1,
+        backoff_base_seconds=0.01,
+        backoff_max_seconds=0.1,
+        timeout_seconds=30.0,
+    )
+
+
+def read(url: str) -> list[Page]:
+    """What discovery yields from the server at `url`."""
+
+    async def main() -> list[Page]:
+        async with HubClient(_options(url)) as client:
+            return [page async for page in discover(client, SETTINGS, EVERYTHING)]
+
+    return asyncio.run(main())
+
+
+def _ids(pages: list[Page]) -> list[list[str]]:
+    return [[row["repo_id"] for row in page.rows] for page in pages if not page.done]
+
+
+def tag_waits_for_search(records: list[dict[str, Any]]) -> Script:
+    return Script(
+        pages={TAG: [records[:4], records[4:6]], SEARCH: [records[6:9]]},
+        hold_tag_until=lambda script: (SEARCH, 0) in script.requests,
+    )
+
+
+def test_a_later_strategy_is_listed_while_an_earlier_one_waits_for_its_page(
+    records: list[dict[str, Any]], serve: Callable[[Script], str]
+) -> None:
+    script = tag_waits_for_search(records)
+    read(serve(script))
+    assert (SEARCH, 0) in script.while_held
+
+
+def test_pages_are_read_strategy_by_strategy_whichever_answered_first(
+    records: list[dict[str, Any]], serve: Callable[[Script], str]
+) -> None:
+    script = tag_waits_for_search(records)
+    pages = read(serve(script))
+    assert [page.strategy.label for page in pages if not page.done] == ["tag:gguf", "tag:gguf", "search:gguf"]
+    assert _ids(pages) == [
+        [r["id"] for r in records[:4]],
+        [r["id"] for r in records[4:6]],
+        [r["id"] for r in records[6:9]],
+    ]
+
+
+def test_a_strategy_reads_at_most_a_few_pages_ahead(
+    records: list[dict[str, Any]], serve: Callable[[Script], str]
+) -> None:
+    many = [[record] for record in records]
+    script = Script(
+        pages={TAG: [records[:1]], SEARCH: many},
+        # Held until the search strategy has gone further than it may (never), or for a while: long
+        # enough to fetch all its pages, were it not bounded.
+        hold_tag_until=lambda script: sum(s == SEARCH for s, _ in script.requests) > PAGES_AHEAD + 1,
+        hold_seconds=2.0,
+    )
+    pages = read(serve(script))
+    assert 0 < sum(s == SEARCH for s, _ in script.while_held) <= PAGES_AHEAD + 1
+    assert len(_ids(pages)) == 1 + len(many)
+
+
+def test_a_failing_strategy_fails_discovery_where_its_pages_come(
+    records: list[dict[str, Any]], serve: Callable[[Script], str]
+) -> None:
+    script = Script(pages={TAG: [records[:3]], SEARCH: [records[3:6]]}, failing=SEARCH)
+    got: list[Page] = []
+
+    async def main() -> None:
+        async with HubClient(_options(serve(script))) as client:
+            async for page in discover(client, SETTINGS, EVERYTHING):
+                got.append(page)
+
+    with pytest.raises(HubResponseError):
+        asyncio.run(main())
+    assert _ids(got) == [[r["id"] for r in records[:3]]]
+
+
+def test_leaving_discovery_early_leaves_no_fetch_running(
+    records: list[dict[str, Any]], serve: Callable[[Script], str]
+) -> None:
+    script = Script(pages={TAG: [records[:1]], SEARCH: [[record] for record in records]})
+
+    async def main() -> set[asyncio.Task[Any]]:
+        async with HubClient(_options(serve(script))) as client:
+            async with contextlib.aclosing(discover(client, SETTINGS, EVERYTHING)) as pages:
+                async for _ in pages:
+                    break
+            return asyncio.all_tasks() - {asyncio.current_task()}
+
+    assert asyncio.run(main()) == set()
