@@ -270,7 +270,7 @@ class HubApp:
             applicable.add(FaultKind.TRUNCATE)
         if response.payload and response.status == 200:
             applicable.add(FaultKind.MALFORMED)
-        fault = self.faults.decide(call.request.host, call.path, applicable)
+        fault = self.faults.decide(call.request.host, call.path, applicable, call.params.pairs)
         if fault is None:
             return response
         if fault.kind is FaultKind.ERROR:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import EllipsisType
@@ -44,6 +44,7 @@ class _Script:
     host: str | None
     status: int | None
     delay: float | None
+    query: frozenset[tuple[str, str]]
 
 
 class FaultInjector:
@@ -107,14 +108,17 @@ class FaultInjector:
         host: str | None = "api",
         status: int | None = None,
         delay: float | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> None:
-        """The next `count` requests whose path starts with `path_prefix` (on `host`, None = any)
-        and that this kind can apply to get fault `kind`."""
+        """The next `count` requests whose path starts with `path_prefix` (on `host`, None = any),
+        whose query holds each of `query`'s parameters, and that this kind can apply to get fault
+        `kind`. `query` picks one listing of several paged side by side (`{"filter": "gguf"}`)."""
         fault_kind = FaultKind(kind)
         if status is not None and status not in ERROR_STATUSES:
             raise ValueError(f"error status must be one of {ERROR_STATUSES}")
+        wanted = frozenset((query or {}).items())
         with self._lock:
-            self._scripts.append(_Script(fault_kind, count, path_prefix, host, status, delay))
+            self._scripts.append(_Script(fault_kind, count, path_prefix, host, status, delay, wanted))
 
     def clear(self) -> None:
         """Drop pending scripts and turn random faults off."""
@@ -122,13 +126,20 @@ class FaultInjector:
             self._scripts.clear()
             self.rate = 0.0
 
-    def decide(self, host: str, path: str, applicable: Collection[FaultKind]) -> Fault | None:
+    def decide(
+        self,
+        host: str,
+        path: str,
+        applicable: Collection[FaultKind],
+        query: Collection[tuple[str, str]] = (),
+    ) -> Fault | None:
         with self._lock:
             for entry in self._scripts:
                 if (
                     entry.kind in applicable
                     and path.startswith(entry.path_prefix)
                     and entry.host in (None, host)
+                    and entry.query <= set(query)
                 ):
                     entry.remaining -= 1
                     if entry.remaining <= 0:

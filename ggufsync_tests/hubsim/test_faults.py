@@ -87,6 +87,14 @@ def test_scripted_faults_only_hit_matching_paths(http: httpx.Client, hub_sim: Hu
     assert http.get(f"{hub_sim.url}/api/models/{repo.id}").status_code == 500
 
 
+def test_scripted_faults_with_a_query_only_hit_requests_carrying_it(
+    http: httpx.Client, hub_sim: HubSimulator
+) -> None:
+    hub_sim.faults.script("error", path_prefix="/api/models", query={"filter": "gguf"})
+    assert http.get(f"{hub_sim.url}/api/models", params={"search": "gguf"}).status_code == 200
+    assert http.get(f"{hub_sim.url}/api/models", params={"filter": "gguf", "limit": "5"}).status_code == 500
+
+
 def test_scripted_faults_can_target_the_cdn(http: httpx.Client, hub_sim: HubSimulator) -> None:
     repo = next(r for r in hub_sim.state if not r.gated and any(f.gguf for f in r.files))
     path = next(f.path for f in repo.files if f.gguf)

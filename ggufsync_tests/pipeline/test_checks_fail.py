@@ -171,9 +171,12 @@ def two_spellings_in_the_catalogue(scenarios: Scenarios) -> Failed:
 
 
 def malformed_records(scenarios: Scenarios) -> Failed:
-    # Listing pages of two records: each malformed page breaks one record of a different repo.
+    # Listing pages of two records: each malformed page of the tag's listing (its pages come one
+    # after another, the other strategies' beside them) breaks one record of a different repo.
     pipeline = scenarios.pipeline("rejects", max_page_size=2)
-    pipeline.sim.faults.script("malformed", count=MALFORMED, path_prefix="/api/models")
+    pipeline.sim.faults.script(
+        "malformed", count=MALFORMED, path_prefix="/api/models", query={"filter": "gguf"}
+    )
     return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL))
 
 

@@ -42,6 +42,9 @@ ATTAINABLE = {
 PAGE_SIZE = 2
 IMPOSSIBLE = {"validation.min_completeness_score": 1.0}
 """A minimum that any loss fails."""
+TAG_LISTING = {"filter": "gguf"}
+"""The `gguf` tag's listing: its pages come one after another, while the other strategies page the
+Hub beside it, so faults aimed at the first listing pages aim at its own."""
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +160,8 @@ def test_without_preserve_data_on_failure_a_failing_check_publishes_what_was_wri
 def test_malformed_listing_records_are_rejected_with_a_reason_and_the_run_succeeds(
     pipeline: Pipeline,
 ) -> None:
-    # One record broken in each of the first three listing pages: three of the fresh repos.
-    pipeline.sim.faults.script("malformed", count=3, path_prefix="/api/models")
+    # One record broken in each of the tag listing's first three pages: three of the fresh repos.
+    pipeline.sim.faults.script("malformed", count=3, path_prefix="/api/models", query=TAG_LISTING)
 
     run = pipeline.sync(SyncMode.INCREMENTAL)
 
@@ -175,7 +178,7 @@ def test_malformed_listing_records_are_rejected_with_a_reason_and_the_run_succee
 
 
 def test_malformed_records_make_up_nothing_in_the_catalogue(pipeline: Pipeline) -> None:
-    pipeline.sim.faults.script("malformed", count=3, path_prefix="/api/models")
+    pipeline.sim.faults.script("malformed", count=3, path_prefix="/api/models", query=TAG_LISTING)
 
     run = pipeline.sync(SyncMode.INCREMENTAL)
 
