@@ -7,7 +7,7 @@ listing sorted by lastModified and stops at the start of the window being synced
 
 `discover` is the one discovery loop: the sync's listing step writes what it yields, and the dry
 run counts it, so a plan is the sync's plan by construction. The strategies page the Hub side by side
-(within the client's concurrency limit, each a few pages ahead at most), and their pages are read
+(within the client's concurrency limit, each one page ahead at most), and their pages are read
 strategy by strategy in order, so what discovery yields does not depend on which answer came first.
 
 The Hub keeps repo ids unique regardless of letter case, so two records whose ids differ only in
@@ -71,17 +71,13 @@ class Page:
     done: bool = False
 
 
-PAGES_AHEAD = 2
-"""Listing pages a strategy fetches beyond the one being read: what its read-ahead holds at most."""
-
-
 class _ReadAhead:
-    """Each strategy's listing pages, fetched by a task of its own into a queue of PAGES_AHEAD."""
+    """Each strategy's listing pages, fetched by a task of its own, one page ahead of its reader: a
+    strategy asks for its next page once its reader has taken the last, so it holds one page at most
+    (a full sync's listings stay within a page per strategy of memory whatever the Hub's size)."""
 
     def __init__(self, client: HubClient, found: list[Strategy]) -> None:
-        self._queues: list[asyncio.Queue[list[Any] | Exception | None]] = [
-            asyncio.Queue(PAGES_AHEAD) for _ in found
-        ]
+        self._queues: list[asyncio.Queue[list[Any] | Exception | None]] = [asyncio.Queue(1) for _ in found]
         self._tasks = [
             asyncio.create_task(self._fetch(client, strategy, queue))
             for strategy, queue in zip(found, self._queues, strict=True)
@@ -94,6 +90,7 @@ class _ReadAhead:
         try:
             async for records in client.iter_model_pages(strategy.query):
                 await queue.put(records)
+                await queue.join()  # taken: only now ask for the next page
         except Exception as exc:  # raised where the strategy's pages are read, in their order
             await queue.put(exc)
             return
@@ -101,7 +98,11 @@ class _ReadAhead:
 
     async def pages(self, index: int) -> AsyncIterator[list[Any]]:
         queue = self._queues[index]
-        while (item := await queue.get()) is not None:
+        while True:
+            item = await queue.get()
+            queue.task_done()
+            if item is None:
+                return
             if isinstance(item, Exception):
                 raise item
             yield item

@@ -23,7 +23,7 @@ from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.errors import HubResponseError
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import Settings
-from ggufsync_assets.sync.discovery import PAGES_AHEAD, Page, discover, strategies
+from ggufsync_assets.sync.discovery import Page, discover, strategies
 from ggufsync_assets.sync.window import Window
 from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED
 
@@ -199,19 +199,19 @@ def test_pages_are_read_strategy_by_strategy_whichever_answered_first(
     ]
 
 
-def test_a_strategy_reads_at_most_a_few_pages_ahead(
+def test_a_strategy_waiting_to_be_read_fetches_one_page(
     records: list[dict[str, Any]], serve: Callable[[Script], str]
 ) -> None:
     many = [[record] for record in records]
     script = Script(
         pages={TAG: [records[:1]], SEARCH: many},
-        # Held until the search strategy has gone further than it may (never), or for a while: long
-        # enough to fetch all its pages, were it not bounded.
-        hold_tag_until=lambda script: sum(s == SEARCH for s, _ in script.requests) > PAGES_AHEAD + 1,
+        # Held until the search strategy asks for a second page (never), or for a while: long enough
+        # to fetch all its pages, were it not bounded.
+        hold_tag_until=lambda script: sum(s == SEARCH for s, _ in script.requests) > 1,
         hold_seconds=2.0,
     )
     pages = read(serve(script))
-    assert 0 < sum(s == SEARCH for s, _ in script.while_held) <= PAGES_AHEAD + 1
+    assert [s for s, _ in script.while_held] == [SEARCH]
     assert len(_ids(pages)) == 1 + len(many)
 
 
