@@ -107,6 +107,10 @@ class Lease:
         except (FileNotFoundError, ValueError, TypeError):
             return None  # no lease, or one torn by a crash mid-write: nobody holds it
 
+    def held_by(self, run_id: str) -> bool:
+        holder = self.holder()
+        return holder is not None and holder.run_id == run_id
+
     def try_claim(self, run_id: str, *, is_dead: Callable[[Holder], bool] = process_gone) -> Claim:
         """Claim for `run_id` now, or raise CatalogueBusy naming the live holder."""
         with self._locked():

@@ -90,11 +90,6 @@ def _abandon(context: StepContext, store: CatalogueStore, dead: Holder) -> None:
     context.log.warning(f"took the catalogue over from {dead.describe()}, which had ended or died")
 
 
-def _held_by_run(context: StepContext, store: CatalogueStore) -> bool:
-    holder = store.lease.holder()
-    return holder is not None and holder.run_id == context.run.run_id
-
-
 @contextlib.contextmanager
 def holding(context: StepContext, sync: SyncResource, step: str) -> Iterator[CatalogueStore]:
     """The catalogue store, held for this run while the step works; a failure is recorded. A
@@ -102,7 +97,9 @@ def holding(context: StepContext, sync: SyncResource, step: str) -> Iterator[Cat
     touched: the step fails at once, for good (a retry would be refused alike). The run's first
     step asks; while the run holds the catalogue, only the run itself publishes it."""
     store = sync.store()
-    if not _held_by_run(context, store) and (foreign := published_refusal(store, sync.settings.hub.endpoint)):
+    if not store.lease.held_by(context.run.run_id) and (
+        foreign := published_refusal(store, sync.settings.hub.endpoint)
+    ):
         raise dg.Failure(f"{step}: {foreign}", allow_retries=False)
     claim(context, store)
     try:

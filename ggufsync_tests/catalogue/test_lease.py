@@ -46,6 +46,14 @@ def test_a_later_step_of_the_holding_run_claims_again(lease: Lease) -> None:
     assert again.replaced is None
 
 
+def test_the_lease_is_held_by_the_claiming_run_until_it_releases(lease: Lease) -> None:
+    assert not lease.held_by("run-1")
+    lease.try_claim("run-1")
+    assert (lease.held_by("run-1"), lease.held_by("run-2")) == (True, False)
+    lease.release("run-1")
+    assert not lease.held_by("run-1")
+
+
 def test_a_released_catalogue_can_be_claimed_by_the_next_run(lease: Lease) -> None:
     lease.try_claim("run-1")
     lease.release("run-1")
