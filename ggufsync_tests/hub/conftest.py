@@ -19,9 +19,9 @@ CDN_HOST = "127.0.0.2"
 TOKEN = "hf_testtoken0123456789abcdefgh"
 
 
-def options_for(sim: HubSimulator, **overrides: Any) -> ClientOptions:
+def options_for(endpoint: str, **overrides: Any) -> ClientOptions:
     values: dict[str, Any] = {
-        "endpoint": sim.url,
+        "endpoint": endpoint,
         "requests_per_second": 1000.0,
         "requests_per_hour": 1_000_000,
         "max_concurrent_requests": 8,
@@ -44,7 +44,7 @@ def client_runner(sim: HubSimulator, **defaults: Any) -> Callable[..., Any]:
 
     def call(work: Callable[[HubClient], Coroutine[Any, Any, T]], **overrides: Any) -> T:
         async def main() -> T:
-            async with HubClient(options_for(sim, **{**defaults, **overrides})) as client:
+            async with HubClient(options_for(sim.url, **{**defaults, **overrides})) as client:
                 return await work(client)
 
         return run(main())

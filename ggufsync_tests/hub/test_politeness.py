@@ -111,7 +111,7 @@ def test_requests_per_second_spaces_requests(with_client: WithClient, hub_sim: H
 
 def test_requests_per_hour_holds_requests_beyond_the_budget(hub_sim: HubSimulator) -> None:
     async def main() -> bool:
-        async with HubClient(options_for(hub_sim, requests_per_hour=3)) as client:
+        async with HubClient(options_for(hub_sim.url, requests_per_hour=3)) as client:
             work = asyncio.ensure_future(_infos(client, _repo_ids(hub_sim, 4)))
             deadline = time.monotonic() + HUNG
             while len(hub_sim.requests) < 3 and time.monotonic() < deadline:
@@ -181,7 +181,7 @@ def _reports(sim: HubSimulator, interval: float) -> list[Any]:
 
     async def main() -> None:
         async with HubClient(
-            options_for(sim, progress_interval_seconds=interval), progress=reports.append
+            options_for(sim.url, progress_interval_seconds=interval), progress=reports.append
         ) as client:
             await _infos(client, _repo_ids(sim, 3))
 

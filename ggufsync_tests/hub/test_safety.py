@@ -165,7 +165,7 @@ def test_signed_cdn_query_strings_are_masked_in_logs_when_asked(
 
 def test_the_endpoint_host_is_allowed_without_being_listed(hub_sim: HubSimulator) -> None:
     async def main() -> dict[str, Any]:
-        async with HubClient(options_for(hub_sim, allowed_domains=("hf.co",))) as client:
+        async with HubClient(options_for(hub_sim.url, allowed_domains=("hf.co",))) as client:
             return await client.model_info(hub_sim.state.repos()[0].id)
 
     assert asyncio.run(main())["id"] == hub_sim.state.repos()[0].id

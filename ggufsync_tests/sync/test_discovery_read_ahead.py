@@ -19,12 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ggufsync_assets.hub.client import ClientOptions, HubClient
+from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubResponseError
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.discovery import Page, discover, strategies
 from ggufsync_assets.sync.window import Window
+from ggufsync_tests.hub.conftest import options_for
 from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED
 
 TAG, SEARCH = "tag", "search"
@@ -114,7 +115,7 @@ def records() -> list[dict[str, Any]]:
     sim = HubSimulator(repos=30, seed=HUB_SEED, now=HUB_NOW).start()
 
     async def first_page() -> list[dict[str, Any]]:
-        async with HubClient(_options(sim.url)) as client:
+        async with HubClient(options_for(sim.url)) as client:
             async for page in client.iter_model_pages(strategies(SETTINGS, None)[0].query):
                 return page
         return []
@@ -143,25 +144,11 @@ def serve() -> Iterator[Callable[[Script], str]]:
         thread.join()
 
 
-def _options(url: str) -> ClientOptions:
-    return ClientOptions.from_settings(
-        Settings(),
-        endpoint=url,
-        requests_per_second=1000.0,
-        requests_per_hour=1_000_000,
-        max_concurrent_requests=8,
-        max_retries=1,
-        backoff_base_seconds=0.01,
-        backoff_max_seconds=0.1,
-        timeout_seconds=30.0,
-    )
-
-
 def read(url: str) -> list[Page]:
     """What discovery yields from the server at `url`."""
 
     async def main() -> list[Page]:
-        async with HubClient(_options(url)) as client:
+        async with HubClient(options_for(url)) as client:
             return [page async for page in discover(client, SETTINGS, EVERYTHING)]
 
     return asyncio.run(main())
@@ -222,7 +209,7 @@ def test_a_failing_strategy_fails_discovery_where_its_pages_come(
     got: list[Page] = []
 
     async def main() -> None:
-        async with HubClient(_options(serve(script))) as client:
+        async with HubClient(options_for(serve(script))) as client:
             async for page in discover(client, SETTINGS, EVERYTHING):
                 got.append(page)
 
@@ -237,7 +224,7 @@ def test_leaving_discovery_early_leaves_no_fetch_running(
     script = Script(pages={TAG: [records[:1]], SEARCH: [[record] for record in records]})
 
     async def main() -> set[asyncio.Task[Any]]:
-        async with HubClient(_options(serve(script))) as client:
+        async with HubClient(options_for(serve(script))) as client:
             async with contextlib.aclosing(discover(client, SETTINGS, EVERYTHING)) as pages:
                 async for _ in pages:
                     break
