@@ -50,8 +50,9 @@ class Script:
     hold_seconds: float = WAIT_SECONDS
     requests: list[tuple[str, int]] = field(default_factory=list)
     """(strategy, page) in the order they arrived."""
-    while_held: list[tuple[str, int]] = field(default_factory=list)
-    """What arrived while the tag strategy's first page was held."""
+    before_tag_answered: list[tuple[str, int]] = field(default_factory=list)
+    """What had arrived when the tag strategy's first page was answered (its own request included):
+    the strategies start together, so either may ask first."""
     changed: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -66,9 +67,8 @@ class _Listing(BaseHTTPRequestHandler):
             script.requests.append((strategy, page))
             script.changed.notify_all()
             if (strategy, page) == (TAG, 0):
-                held_from = len(script.requests)
                 script.changed.wait_for(lambda: script.hold_tag_until(script), timeout=script.hold_seconds)
-                script.while_held = script.requests[held_from:]
+                script.before_tag_answered = list(script.requests)
         if strategy == script.failing:
             self._answer(400, b'{"error": "bad request"}', {})
             return
@@ -170,7 +170,7 @@ def test_a_later_strategy_is_listed_while_an_earlier_one_waits_for_its_page(
 ) -> None:
     script = tag_waits_for_search(records)
     read(serve(script))
-    assert (SEARCH, 0) in script.while_held
+    assert (SEARCH, 0) in script.before_tag_answered
 
 
 def test_pages_are_read_strategy_by_strategy_whichever_answered_first(
@@ -198,7 +198,7 @@ def test_a_strategy_waiting_to_be_read_fetches_one_page(
         hold_seconds=2.0,
     )
     pages = read(serve(script))
-    assert [s for s, _ in script.while_held] == [SEARCH]
+    assert [s for s, _ in script.before_tag_answered if s == SEARCH] == [SEARCH]
     assert len(_ids(pages)) == 1 + len(many)
 
 
