@@ -96,8 +96,10 @@ def _demo(args: argparse.Namespace) -> int:
         flags = demo_overrides(url, args.catalogue)
         resource = SyncResource(config_dir=str(config_dir()), overrides_json=json.dumps(flags))
         settings = resource.load()
-        dagster = instance()
-        code = run_sync(resource, settings, dagster, sync_tags(settings, SyncMode.FULL, datetime.now(UTC)))
+        with instance() as dagster:
+            code = run_sync(
+                resource, settings, dagster, sync_tags(settings, SyncMode.FULL, datetime.now(UTC))
+            )
     if code != EXIT_OK:
         return code
     with CatalogueStore(args.catalogue).reader() as con:

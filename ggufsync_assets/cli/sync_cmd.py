@@ -89,21 +89,23 @@ def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Pat
     if foreign := published_refusal(store, settings.hub.endpoint):
         print(f"sync refused: {foreign}", file=sys.stderr)
         return EXIT_SYNC_FAILED
-    dagster = instance()
-    mode, reason = decide_mode(settings, sync_history(dagster, store), now)
-    tags = sync_tags(settings, mode, now)
-    window = window_of(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
-    announce = f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
-    print(announce)
-    logging.getLogger("ggufsync.sync").info(announce, extra={PRINTED: True})
-    if args.dry_run:
-        plan = asyncio.run(_plan(settings, store, window, mode, reason))
-        print_plan(plan)
-        return EXIT_OK
-    resource = SyncResource(
-        environment=args.env, config_dir=str(directory), overrides_json=json.dumps(flags, default=str)
-    )
-    return run_sync(resource, settings, dagster, tags)
+    # Closed when the command ends: the event log keeps its SQLite files open, and closing them is
+    # what folds their write-ahead logs back in.
+    with instance() as dagster:
+        mode, reason = decide_mode(settings, sync_history(dagster, store), now)
+        tags = sync_tags(settings, mode, now)
+        window = window_of(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
+        announce = f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
+        print(announce)
+        logging.getLogger("ggufsync.sync").info(announce, extra={PRINTED: True})
+        if args.dry_run:
+            plan = asyncio.run(_plan(settings, store, window, mode, reason))
+            print_plan(plan)
+            return EXIT_OK
+        resource = SyncResource(
+            environment=args.env, config_dir=str(directory), overrides_json=json.dumps(flags, default=str)
+        )
+        return run_sync(resource, settings, dagster, tags)
 
 
 def run_sync(

@@ -395,6 +395,18 @@ def test_commands_started_together_on_a_new_dagster_home_leave_it_usable(
     assert setup.run_ids() == {}
 
 
+def test_a_sync_command_closes_the_run_history_it_wrote(sim: HubSimulator, tmp_path: Path) -> None:
+    # SQLite folds a file's write-ahead log back in when its last connection closes; one left behind
+    # is a connection the command never closed (and a megabyte or more on disk per run).
+    setup = make_setup(sim, tmp_path)
+
+    done = ggufsync(["sync", "--mode", "incremental"], cwd=tmp_path, variables=setup.variables)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(path.name for path in setup.home.rglob("*.db-wal")) == []  # before anything opens them
+    assert list(setup.run_ids().values()) == [dg.DagsterRunStatus.SUCCESS]
+
+
 def test_a_sync_command_writes_its_log_to_logs_sync_log_in_the_working_directory(
     sim: HubSimulator,
     tmp_path: Path,
