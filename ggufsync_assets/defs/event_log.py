@@ -13,6 +13,8 @@ through the stock path.
 The stock storage also makes a new engine and SQLite connection for every event it writes or
 reads; this one keeps a connection open per file for the cross-run index and the latest runs,
 used under the storage's lock as the stock ones are (an incremental sync: about a tenth faster).
+A new run's file is a copy of an empty one made once per Dagster version (`.new-run-<version>.sqlite`
+beside the runs), where the stock storage creates and version-stamps each: 0.2 s a run here.
 
 Before a run starts, Dagster also records one "planned" event per partition, asset and check
 (about 4,900 for a full sync); this storage asks for one per asset for the range instead. Its cost,
@@ -22,6 +24,7 @@ alert sensor.
 """
 
 import os
+import shutil
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,9 +36,10 @@ from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData, serialize_value
+from dagster.version import __version__ as dagster_version
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool, StaticPool
 
@@ -84,7 +88,8 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         engine = self._engines.pop(shard, None)
         if engine is None:
             if shard not in self._initialized_dbs:
-                self._initdb(self._engine_for(shard, NullPool))
+                if not self._copy_new_run(shard):
+                    self._initdb(self._engine_for(shard, NullPool))
                 self._initialized_dbs.add(shard)
             engine = self._engine_for(shard, StaticPool)
         self._engines[shard] = engine
@@ -96,6 +101,31 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         # The storage's lock keeps the one connection to one thread at a time.
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
         return create_engine(self.conn_string_for_shard(shard), poolclass=pool, connect_args=connect_args)
+
+    def _copy_new_run(self, shard: str) -> bool:
+        """A run's file that does not exist yet, made as a copy of the empty one (made first if
+        missing); False for the index, or a file that exists (the stock check then applies)."""
+        path = self.path_for_shard(shard)
+        if shard == INDEX_SHARD_NAME or os.path.exists(path):
+            return False
+        template = os.path.join(self._base_dir, f".new-run-{dagster_version}.sqlite")
+        if not os.path.exists(template):
+            making = f"{template}.{os.getpid()}.tmp"
+            engine = create_engine(f"sqlite:///{making}", poolclass=NullPool)
+            try:
+                self._initdb(engine)  # as the stock storage makes a run's file, WAL mode included
+            finally:
+                engine.dispose()
+            os.replace(making, template)
+        copying = os.path.join(self._base_dir, f".{shard}.{os.getpid()}.tmp")
+        shutil.copyfile(template, copying)
+        try:
+            os.link(copying, path)  # never over a file another process made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(copying)
+        return True
 
     def dispose(self) -> None:
         with self._db_lock:

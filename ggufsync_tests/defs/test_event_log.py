@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
+from dagster.version import __version__ as dagster_version
 
 from ggufsync_assets.defs.event_log import (
     BATCH_SIZE_VARIABLE,
@@ -173,3 +174,42 @@ def test_a_write_that_fails_midway_leaves_nothing(ggufsync_home: Path) -> None:
             _insert_then_fail(storage)
         with storage.index_connection() as conn:
             assert conn.execute(count).scalar() == before
+
+
+def _run_file(home: Path) -> sa.Engine:
+    """The file of the one run `materialize_range` made in `home`."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        [run] = instance.get_runs()
+    return sa.create_engine(
+        f"sqlite:///{home / 'history' / 'runs' / f'{run.run_id}.db'}", poolclass=sa.NullPool
+    )
+
+
+def _layout(engine: sa.Engine) -> tuple[object, ...]:
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                sa.text("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")
+            ).fetchall(),
+            conn.execute(sa.text("SELECT version_num FROM alembic_version")).fetchall(),
+            conn.execute(sa.text("PRAGMA journal_mode")).scalar(),
+        )
+
+
+def test_a_new_runs_file_is_laid_out_as_the_stock_storage_makes_it(
+    ggufsync_home: Path, stock_home: Path
+) -> None:
+    for home in (ggufsync_home, stock_home):
+        for _ in materialize_range(home):
+            pass
+
+    assert _layout(_run_file(ggufsync_home)) == _layout(_run_file(stock_home))
+
+
+def test_new_runs_files_are_copies_of_one_empty_file_made_once(ggufsync_home: Path) -> None:
+    with dg.DagsterInstance.from_config(str(ggufsync_home)) as instance:
+        for _ in range(3):
+            assert JOB.execute_in_process(instance=instance, tags=RANGE).success
+        runs = ggufsync_home / "history" / "runs"
+        assert [path.name for path in runs.glob(".*")] == [f".new-run-{dagster_version}.sqlite"]
+        assert len(list(runs.glob("*.db"))) == 3 + 1  # and the index
