@@ -129,6 +129,20 @@ def test_storage_ids_follow_the_partitions(ggufsync_home: Path) -> None:
         assert [r.storage_id for r in found] == sorted({r.storage_id for r in found})
 
 
+def test_each_indexed_tag_points_at_its_own_materialization(ggufsync_home: Path) -> None:
+    for instance in materialize_range(ggufsync_home):
+        with instance.event_log_storage.index_connection() as conn:  # type: ignore[attr-defined]
+            pointed = conn.execute(
+                sa.text(
+                    "SELECT t.asset_key, e.asset_key, e.dagster_event_type, t.event_timestamp, e.timestamp "
+                    "FROM asset_event_tags t LEFT JOIN event_logs e ON e.id = t.event_id"
+                )
+            ).fetchall()
+        assert len(pointed) >= len(ASSETS) * len(KEYS)
+        for tag_asset, event_asset, event_type, tag_time, event_time in pointed:
+            assert (event_asset, event_type, event_time) == (tag_asset, "ASSET_MATERIALIZATION", tag_time)
+
+
 def test_a_range_is_planned_once_per_asset(ggufsync_home: Path) -> None:
     for instance in materialize_range(ggufsync_home):
         [run] = instance.get_runs()
