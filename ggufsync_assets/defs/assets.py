@@ -17,7 +17,7 @@ from typing import Any
 
 import dagster as dg
 
-from ggufsync_assets.defs.checks import Check, build_checks
+from ggufsync_assets.defs.checks import Check, build_checks, evaluate
 from ggufsync_assets.defs.partitions import DAILY, is_complete, window_of
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.steps import (
@@ -58,13 +58,6 @@ def _range_done(
     shown = {name: round(value, 4) if isinstance(value, float) else value for name, value in figures.items()}
     context.log.info(f"{step} {first}..{last}: {json.dumps(shown, default=str)}")
     return dg.MaterializeResult(check_results=checked)
-
-
-def _evaluate(
-    context: dg.AssetExecutionContext, sync: SyncResource, checks: Sequence[Check]
-) -> list[dg.AssetCheckResult]:
-    """The asset's checks, once its step has written (and closed) what they read."""
-    return [check.evaluate(context, sync) for check in checks]
 
 
 RUN_FIGURES = (
@@ -176,7 +169,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "complete_pass": is_complete(first, last),
                 **performance(sync.settings, started, client.stats),
             },
-            _evaluate(context, sync, checks["gguf_model_listing"]),
+            evaluate(context, sync, checks["gguf_model_listing"]),
         )
 
     @partitioned({"huggingface", "duckdb"}, checks["gguf_model_files"], deps=[gguf_model_listing])
@@ -205,7 +198,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             context,
             "files",
             {**asdict(result), **performance(sync.settings, started, client.stats)},
-            _evaluate(context, sync, checks["gguf_model_files"]),
+            evaluate(context, sync, checks["gguf_model_files"]),
         )
 
     @partitioned({"duckdb"}, checks["gguf_model_completeness"], deps=[gguf_model_files])
@@ -234,7 +227,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "mean_card_score": result.mean_card_score,
                 **performance(sync.settings, started),
             },
-            _evaluate(context, sync, checks["gguf_model_completeness"]),
+            evaluate(context, sync, checks["gguf_model_completeness"]),
         )
 
     @dg.asset(
@@ -275,7 +268,7 @@ def _define_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "exports": dg.MetadataValue.json([str(p) for p in exports]),
                 **performance(sync.settings, started),
             },
-            check_results=_evaluate(context, sync, checks["gguf_catalogue"]),
+            check_results=evaluate(context, sync, checks["gguf_catalogue"]),
         )
 
     return [gguf_model_listing, gguf_model_files, gguf_model_completeness, gguf_catalogue]

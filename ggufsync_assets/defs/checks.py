@@ -9,13 +9,17 @@ its asset's step, and Dagster runs nothing downstream, so nothing is published. 
 working catalogue the run wrote (the one on gguf_catalogue, what it published).
 """
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import dagster as dg
+import duckdb
 
+from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.defs.partitions import window_of
 from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.defs.steps import fail_run
@@ -29,7 +33,35 @@ NAMED = 10
 """How many repo ids a failing check names in its description (all are in the catalogue)."""
 
 
-Evaluate = Callable[[dg.AssetExecutionContext, SyncResource], dg.AssetCheckResult]
+class Reads:
+    """What a step's checks read, read-only (checks never write): what this run wrote in the working
+    file, or once the run has published, the published file. One connection to each, opened at the
+    first query and shared by all the step's checks, since each costs 20-50 ms to open."""
+
+    def __init__(self, store: CatalogueStore) -> None:
+        self._store = store
+        self._opened = contextlib.ExitStack()
+        self._connections: dict[bool, duckdb.DuckDBPyConnection] = {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._opened.close()
+
+    def query(
+        self, sql: str, params: list[Any] | dict[str, Any] | None = None, *, published: bool = False
+    ) -> list[tuple[Any, ...]]:
+        con = self._connections.get(published)
+        if con is None:
+            opened = self._store.reader() if published else self._store.working_reader()
+            con = self._connections[published] = self._opened.enter_context(opened)
+        return con.sql(sql, params=params or []).fetchall()
+
+
+Evaluate = Callable[[dg.AssetExecutionContext, Reads], dg.AssetCheckResult]
 
 
 @dataclass(frozen=True)
@@ -47,32 +79,8 @@ def _check(asset: str, evaluate: Evaluate, *, blocking: bool = False) -> Check:
     return Check(spec, evaluate)
 
 
-def _query(
-    sync: SyncResource,
-    sql: str,
-    params: list[Any] | dict[str, Any] | None = None,
-    *,
-    published: bool = False,
-) -> list[tuple[Any, ...]]:
-    """Read what this run wrote, read-only (checks never write): the working file, or once the run
-    has published, the published file."""
-    store = sync.store()
-    with store.reader() if published else store.working_reader() as con:
-        return con.sql(sql, params=params or []).fetchall()
-
-
-def _blocking(
-    context: dg.AssetExecutionContext,
-    sync: SyncResource,
-    name: str,
-    *,
-    passed: bool,
-    description: str,
-    metadata: dict[str, Any],
-) -> dg.AssetCheckResult:
-    """An ERROR result; failing, it ends the sync like a failing step (see defs/steps.py: fail_run)."""
-    if not passed:
-        fail_run(context, sync, f"blocking check {name} failed: {description}")
+def _blocking(name: str, *, passed: bool, description: str, metadata: dict[str, Any]) -> dg.AssetCheckResult:
+    """An ERROR result; failing, it ends the sync like a failing step (see `evaluate`)."""
     return dg.AssetCheckResult(
         check_name=name,
         passed=passed,
@@ -80,6 +88,24 @@ def _blocking(
         description=description,
         metadata=metadata,
     )
+
+
+def evaluate(
+    context: dg.AssetExecutionContext, sync: SyncResource, checks: list[Check]
+) -> list[dg.AssetCheckResult]:
+    """An asset's checks, once its step has written (and closed) what they read. A failing blocking
+    check ends the run's sync as a failing step does (defs/steps.py: fail_run), once the checks'
+    reads are closed: DuckDB opens a file with one mode at a time in a process."""
+    with Reads(sync.store()) as reads:
+        results = [check.evaluate(context, reads) for check in checks]
+    failed = [
+        f"blocking check {check.spec.name} failed: {result.description}"
+        for check, result in zip(checks, results, strict=True)
+        if check.spec.blocking and not result.passed
+    ]
+    if failed:
+        fail_run(context, sync, "; ".join(failed))
+    return results
 
 
 def _repos(count: int) -> str:
@@ -93,11 +119,10 @@ def _named(repo_ids: list[str], total: int | None = None) -> str:
     return shown + (f" and {total - NAMED} more" if total > NAMED else "")
 
 
-def file_types_match_names(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
+def file_types_match_names(context: dg.AssetExecutionContext, reads: Reads) -> dg.AssetCheckResult:
     """Every header read states the quantization its file's name says (where the name says one that
     a header can state): a mismatch is a mislabelled upload, worth a look but no reason to stop."""
-    [(compared, mismatched, shown)] = _query(
-        sync,
+    [(compared, mismatched, shown)] = reads.query(
         """
         WITH compared AS (
             SELECT f.repo_id || '/' || f.path AS file, f.quantization AS named, h.file_type_label AS stated
@@ -126,15 +151,12 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
     minimum = settings.validation.min_completeness_score
     max_share = settings.validation.max_share_below_minimum
 
-    def completeness_meets_minimum(
-        context: dg.AssetExecutionContext, sync: SyncResource
-    ) -> dg.AssetCheckResult:
+    def completeness_meets_minimum(context: dg.AssetExecutionContext, reads: Reads) -> dg.AssetCheckResult:
         """The catalogue holds what the Hub offers: mean completeness at least
         validation.min_completeness_score, and no more than validation.max_share_below_minimum of
         the repos below it (a few repos losing most of their entry trip the gate as surely as many
         losing a little)."""
-        [(mean, below, repos)] = _query(
-            sync,
+        [(mean, below, repos)] = reads.query(
             "SELECT avg(completeness_score), count(*) FILTER (WHERE completeness_score < ?), count(*) "
             "FROM models WHERE removed_at IS NULL",
             [minimum],
@@ -147,14 +169,12 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
             f"{minimum}; {below} of {repos} repos ({share:.1%}) below it, {'<=' if share_ok else '>'} "
             f"validation.max_share_below_minimum {max_share:.1%}"
         )
-        reasons = _query(
-            sync,
+        reasons = reads.query(
             "SELECT gap, count(*) AS repos FROM (SELECT unnest(completeness_gaps) AS gap FROM models "
             "WHERE removed_at IS NULL AND completeness_score < ?) GROUP BY gap ORDER BY repos DESC, gap",
             [minimum],
         )
-        worst = _query(
-            sync,
+        worst = reads.query(
             "SELECT repo_id, completeness_score, completeness_gaps FROM models "
             "WHERE removed_at IS NULL AND completeness_score < ? ORDER BY completeness_score, repo_id LIMIT ?",
             [minimum, NAMED],
@@ -166,8 +186,6 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
                 f"{repo_id} {score:.2f} ({', '.join(gaps)})" for repo_id, score, gaps in worst
             )
         return _blocking(
-            context,
-            sync,
             "completeness_meets_minimum",
             passed=mean_ok and share_ok,
             description=description,
@@ -186,10 +204,9 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
             },
         )
 
-    def no_duplicate_keys(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
+    def no_duplicate_keys(context: dg.AssetExecutionContext, reads: Reads) -> dg.AssetCheckResult:
         """One row per repo (the Hub treats ids case-insensitively) and per file path in a repo."""
-        [(repos, files, ids)] = _query(
-            sync,
+        [(repos, files, ids)] = reads.query(
             """
             WITH repos AS (SELECT lower(repo_id) AS key, list(repo_id ORDER BY repo_id) AS ids
                            FROM models WHERE removed_at IS NULL GROUP BY 1 HAVING count(*) > 1)
@@ -207,18 +224,15 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
             + f"; file paths listed more than once in their repo: {files}"
         )
         return _blocking(
-            context,
-            sync,
             "no_duplicate_keys",
             passed=passed,
             description=description,
             metadata={"duplicate_repo_ids": repos, "duplicate_file_paths": files},
         )
 
-    def rejects_below_bound(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
+    def rejects_below_bound(context: dg.AssetExecutionContext, reads: Reads) -> dg.AssetCheckResult:
         """Records failing validation in this run stay below 2 % of the repos it listed."""
-        [(rejects, listed)] = _query(
-            sync,
+        [(rejects, listed)] = reads.query(
             "SELECT (SELECT count(*) FROM rejected_records WHERE run_id = ?), "
             "coalesce((SELECT repos_listed FROM sync_runs WHERE run_id = ?), 0)",
             [context.run.run_id, context.run.run_id],
@@ -236,12 +250,9 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
             metadata={"rejected_records": rejects, "bound": bound, "repos_listed": listed},
         )
 
-    def listed_equals_catalogued(
-        context: dg.AssetExecutionContext, sync: SyncResource
-    ) -> dg.AssetCheckResult:
+    def listed_equals_catalogued(context: dg.AssetExecutionContext, reads: Reads) -> dg.AssetCheckResult:
         """Every present repo in the run's window was seen by this run, and nothing else is present there."""
-        runs = _query(
-            sync,
+        runs = reads.query(
             "SELECT repos_listed, started_at, partition_start, partition_end FROM sync_runs WHERE run_id = ?",
             [context.run.run_id],
             published=True,
@@ -256,8 +267,7 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
         # The lastModified span the run listed (all of it for a complete pass): a present repo in it
         # that this run did not see is gone from the Hub, or no longer listed as GGUF.
         window = window_of(first, last) if first and last else None
-        [(seen, present, missing)] = _query(
-            sync,
+        [(seen, present, missing)] = reads.query(
             """
             SELECT count(*) FILTER (WHERE last_seen_at >= $started),
                    count(*) FILTER (WHERE in_window),
@@ -304,11 +314,10 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
     }
     if settings.validation.enable_file_verification:
 
-        def files_verified(context: dg.AssetExecutionContext, sync: SyncResource) -> dg.AssetCheckResult:
+        def files_verified(context: dg.AssetExecutionContext, reads: Reads) -> dg.AssetCheckResult:
             """The model file read for each repo refreshed in this run has a readable GGUF header of a
             supported version declaring the split count its name does, and every file has a size."""
-            [(checked, failed, sizeless, broken)] = _query(
-                sync,
+            [(checked, failed, sizeless, broken)] = reads.query(
                 """
                 SELECT count(header_ok), count(*) FILTER (WHERE header_ok = false),
                        count(*) FILTER (WHERE coalesce(size_bytes, 0) <= 0),
@@ -326,8 +335,6 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
                 f"{checked}; files refreshed in this run without a size: {sizeless}"
             )
             return _blocking(
-                context,
-                sync,
                 "files_verified",
                 passed=passed,
                 description=description + (f": {_named(broken)}" if broken else ""),
