@@ -1,6 +1,7 @@
 """The files and listing steps overlap Hub requests with catalogue writes, without losing order or errors."""
 
 import asyncio
+import contextlib
 import threading
 import time
 
@@ -8,6 +9,9 @@ import pytest
 
 from ggufsync_assets.sync.refresh import as_finished
 from ggufsync_assets.sync.writer import WriteBehind
+
+HUNG = 60.0
+"""Seconds after which waiting for what should happen at once counts as a hung test."""
 
 
 def test_writes_run_one_at_a_time_in_the_order_submitted() -> None:
@@ -63,17 +67,28 @@ def test_leaving_the_block_waits_for_the_running_write() -> None:
 def test_fetches_come_back_as_they_finish_with_a_bounded_number_in_flight() -> None:
     in_flight, peak = 0, 0
 
-    async def fetch(repo_id: str, delay: str) -> str:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        await asyncio.sleep(float(delay))
-        in_flight -= 1
-        return repo_id
-
     async def main() -> list[str]:
-        todo = [("slow", "0.3"), ("a", "0"), ("b", "0.01"), ("c", "0"), ("d", "0.02")]
-        return [repo async for repo in as_finished(todo, fetch, 2)]
+        others_back = asyncio.Event()
+
+        async def fetch(repo_id: str, _: str) -> str:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            if repo_id == "slow":  # still running until the others have come back (or never would)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(others_back.wait(), HUNG)
+            else:
+                await asyncio.sleep(0)
+            in_flight -= 1
+            return repo_id
+
+        finished: list[str] = []
+        todo = [("slow", ""), ("a", ""), ("b", ""), ("c", ""), ("d", "")]
+        async for repo in as_finished(todo, fetch, 2):
+            finished.append(repo)
+            if len(finished) == len(todo) - 1:
+                others_back.set()
+        return finished
 
     finished = asyncio.run(main())
     assert finished[-1] == "slow"
