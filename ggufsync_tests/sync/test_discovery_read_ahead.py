@@ -48,6 +48,10 @@ class Script:
     failing: str | None = None
     hold_tag_until: Callable[[Script], bool] = lambda _: True
     hold_seconds: float = WAIT_SECONDS
+    then_hold_until: Callable[[Script], bool] = lambda _: True
+    then_hold_seconds: float = 0.0
+    """Once `hold_tag_until` holds, how the page is held still: room for what must not arrive, counted
+    from when what must arrive has (however late a busy machine lets it come)."""
     requests: list[tuple[str, int]] = field(default_factory=list)
     """(strategy, page) in the order they arrived."""
     before_tag_answered: list[tuple[str, int]] = field(default_factory=list)
@@ -68,6 +72,9 @@ class _Listing(BaseHTTPRequestHandler):
             script.changed.notify_all()
             if (strategy, page) == (TAG, 0):
                 script.changed.wait_for(lambda: script.hold_tag_until(script), timeout=script.hold_seconds)
+                script.changed.wait_for(
+                    lambda: script.then_hold_until(script), timeout=script.then_hold_seconds
+                )
                 script.before_tag_answered = list(script.requests)
         if strategy == script.failing:
             self._answer(400, b'{"error": "bad request"}', {})
@@ -192,10 +199,11 @@ def test_a_strategy_waiting_to_be_read_fetches_one_page(
     many = [[record] for record in records]
     script = Script(
         pages={TAG: [records[:1]], SEARCH: many},
-        # Held until the search strategy asks for a second page (never), or for a while: long enough
-        # to fetch all its pages, were it not bounded.
-        hold_tag_until=lambda script: sum(s == SEARCH for s, _ in script.requests) > 1,
-        hold_seconds=2.0,
+        # Held until the search strategy has asked for its first page, then until it asks for a
+        # second (never), or for a while: long enough to fetch all its pages, were it not bounded.
+        hold_tag_until=lambda script: (SEARCH, 0) in script.requests,
+        then_hold_until=lambda script: sum(s == SEARCH for s, _ in script.requests) > 1,
+        then_hold_seconds=2.0,
     )
     pages = read(serve(script))
     assert [s for s, _ in script.before_tag_answered if s == SEARCH] == [SEARCH]
