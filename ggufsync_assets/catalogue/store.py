@@ -14,6 +14,7 @@ catalogue/lease.py.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import shutil
@@ -178,28 +179,14 @@ class CatalogueWriter:
         With merge_methods, a repo written twice in one sync (found by two strategies) keeps every
         discovery method; otherwise the latest write's methods replace the earlier ones.
         """
-        added = changed = restored = unchanged = 0
+        changes: collections.Counter[str] = collections.Counter()
+        unchanged = 0
         for chunk in frame.iter_slices(self.chunk_size):
             with self._with_frame("incoming_models", chunk), self.transaction() as con:
                 self._retire_other_spellings(con, run_id=run_id, now=now)
-                counts = con.execute(
-                    """
-                    SELECT
-                        count(*) FILTER (WHERE m.repo_id IS NULL),
-                        count(*) FILTER (WHERE m.repo_id IS NOT NULL AND m.removed_at IS NULL
-                                         AND m.sha IS DISTINCT FROM i.sha),
-                        count(*) FILTER (WHERE m.removed_at IS NOT NULL),
-                        count(*) FILTER (WHERE m.removed_at IS NULL AND m.sha IS NOT DISTINCT FROM i.sha)
-                    FROM incoming_models i LEFT JOIN models m USING (repo_id)
-                    """
-                ).fetchall()[0]
-                added, changed, restored, unchanged = (
-                    added + counts[0],
-                    changed + counts[1],
-                    restored + counts[2],
-                    unchanged + counts[3],
-                )
-                con.execute(
+                # Every incoming repo that is new, changed or restored gets a history row; the rest
+                # (present at the same sha) are unchanged.
+                history = con.execute(
                     """
                     INSERT INTO model_history
                     SELECT i.repo_id, ?,
@@ -209,9 +196,12 @@ class CatalogueWriter:
                            m.sha, i.sha, ?
                     FROM incoming_models i LEFT JOIN models m USING (repo_id)
                     WHERE m.repo_id IS NULL OR m.removed_at IS NOT NULL OR m.sha IS DISTINCT FROM i.sha
+                    RETURNING change
                     """,
                     [now, run_id],
-                )
+                ).fetchall()
+                changes.update(change for (change,) in history)
+                unchanged += chunk.height - len(history)
                 updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in MODEL_UPDATE_COLUMNS)
                 methods = MERGED_METHODS if merge_methods else "EXCLUDED.discovery_methods"
                 con.execute(
@@ -223,31 +213,29 @@ class CatalogueWriter:
                     """,  # noqa: S608 - column names are ours
                     [now],
                 )
-        return UpsertCounts(added, changed, restored, unchanged)
+        return UpsertCounts(changes["added"], changes["changed"], changes["restored"], unchanged)
 
     @staticmethod
     def _retire_other_spellings(con: duckdb.DuckDBPyConnection, *, run_id: str, now: datetime) -> None:
         """The Hub compares repo ids without case, so a repo renamed by case alone is listed under
         its new spelling: the row under the old one is removed (with a history row), not kept as a
         second copy of the repo."""
-        con.execute(
+        retired = con.execute(
             """
-            INSERT INTO model_history
-            SELECT m.repo_id, ?, 'removed', m.sha, NULL, ?
+            SELECT m.repo_id, m.sha
             FROM models m JOIN incoming_models i ON lower(m.repo_id) = lower(i.repo_id)
             WHERE m.repo_id <> i.repo_id AND m.removed_at IS NULL
-            """,
-            [now, run_id],
-        )
-        con.execute(
             """
-            UPDATE models SET removed_at = ?
-            FROM incoming_models i
-            WHERE lower(models.repo_id) = lower(i.repo_id) AND models.repo_id <> i.repo_id
-              AND models.removed_at IS NULL
-            """,
-            [now],
-        )
+        ).fetchall()
+        if retired:  # seldom: one scan of the catalogue finds none
+            con.executemany(
+                "UPDATE models SET removed_at = ? WHERE repo_id = ?",
+                [[now, repo_id] for repo_id, _ in retired],
+            )
+            con.executemany(
+                "INSERT INTO model_history VALUES (?, ?, 'removed', ?, NULL, ?)",
+                [[repo_id, now, sha, run_id] for repo_id, sha in retired],
+            )
 
     def repos_needing_files(self, since: datetime | None, until: datetime | None) -> list[tuple[str, str]]:
         """(repo_id, sha) of present repos whose files were never fetched at their current sha."""
