@@ -13,12 +13,14 @@ import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from ggufsync_assets.catalogue.store import CatalogueWriter
+from ggufsync_assets.catalogue.store import CatalogueStore, CatalogueWriter
 from ggufsync_assets.cli.main import main
+from ggufsync_assets.settings import load_settings
 
 KILL_POINTS = ("listing", "trees", "chunk", "completeness", "publish")
 """listing: after the listing wrote its first page. trees: after the second chunk of file trees was
@@ -74,11 +76,13 @@ def inside_transaction(name: str, calls: int) -> None:
 
 
 def during_publish() -> None:
-    """Die half-way through writing the published file's temporary copy."""
+    """Die half-way through writing the published file's temporary copy: the one copy made of the
+    working file (other copies, of a Dagster run's empty event log say, go through untouched)."""
     real_copy: Callable[..., Any] = shutil.copyfile
+    working = CatalogueStore.from_settings(load_settings().settings).working
 
     def copy(src: Any, dst: Any, *args: Any, **kwargs: Any) -> Any:
-        if not str(dst).endswith(".tmp"):
+        if Path(src) != working:
             return real_copy(src, dst, *args, **kwargs)
         with open(src, "rb") as source, open(dst, "wb") as target:
             data = source.read()
