@@ -91,7 +91,8 @@ def _spend_quota(sim: HubSimulator) -> None:
 def test_a_429_pauses_every_request_until_the_window_resets(
     retry_after: bool, hub_sim_factory: Callable[..., HubSimulator], with_client_factory: Callable[..., Any]
 ) -> None:
-    sim = hub_sim_factory(api_quota=5, api_window=2, retry_after=retry_after)
+    # The window must outlast spending the quota and starting the client, on a busy machine too.
+    sim = hub_sim_factory(api_quota=5, api_window=5, retry_after=retry_after)
     _spend_quota(sim)
     rate_limited = with_client_factory(sim)(lambda c: _infos(c, _repo_ids(sim, 3)), max_concurrent_requests=3)
     records = sim.requests

@@ -232,7 +232,7 @@ def test_huggingface_hub_retries_through_a_transient_5xx(hub_sim: HubSimulator, 
 def test_listing_waits_out_a_429_using_the_rate_limit_headers(
     hub_sim_factory: Callable[..., HubSimulator],
 ) -> None:
-    sim = hub_sim_factory(api_quota=1, api_window=1)
+    sim = hub_sim_factory(api_quota=1, api_window=3)  # long enough for the second call to land in it
     api = HfApi(endpoint=sim.url)
     list(api.list_models(limit=1))
     assert len(list(api.list_models(limit=1))) == 1
