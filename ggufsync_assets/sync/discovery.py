@@ -6,9 +6,10 @@ the configured publishers' repos and runs the configured search terms. Every str
 listing sorted by lastModified and stops at the start of the window being synced.
 
 `discover` is the one discovery loop: the sync's listing step writes what it yields, and the dry
-run counts it, so a plan is the sync's plan by construction. The strategies page the Hub side by side
-(within the client's concurrency limit, each one page ahead at most), and their pages are read
-strategy by strategy in order, so what discovery yields does not depend on which answer came first.
+run counts it, so a plan is the sync's plan by construction. The strategy being read and the next
+STRATEGIES_AHEAD page the Hub side by side (within the client's concurrency limit, each one page
+ahead at most), and their pages are read strategy by strategy in order, so what discovery yields does
+not depend on which answer came first.
 
 The Hub keeps repo ids unique regardless of letter case, so two records whose ids differ only in
 case cannot both be right: the first one listed is kept, and any later one is rejected.
@@ -71,22 +72,33 @@ class Page:
     done: bool = False
 
 
+STRATEGIES_AHEAD = 4
+"""Strategies that page the Hub beyond the one being read. Each holds one page, and a full page of
+1,000 records is about 5 MB once parsed: a full sync's listings stay within a few pages of memory
+whatever the Hub's size and however many authors and search terms are configured."""
+
+
 class _ReadAhead:
     """Each strategy's listing pages, fetched by a task of its own, one page ahead of its reader: a
-    strategy asks for its next page once its reader has taken the last, so it holds one page at most
-    (a full sync's listings stay within a page per strategy of memory whatever the Hub's size)."""
+    strategy asks for its next page once its reader has taken the last, so it holds one page at most.
+    A strategy starts once the reader is within STRATEGIES_AHEAD strategies of it."""
 
     def __init__(self, client: HubClient, found: list[Strategy]) -> None:
         self._queues: list[asyncio.Queue[list[Any] | Exception | None]] = [asyncio.Queue(1) for _ in found]
+        self._may_start = [asyncio.Event() for _ in found]
         self._tasks = [
-            asyncio.create_task(self._fetch(client, strategy, queue))
-            for strategy, queue in zip(found, self._queues, strict=True)
+            asyncio.create_task(self._fetch(client, strategy, queue, may_start))
+            for strategy, queue, may_start in zip(found, self._queues, self._may_start, strict=True)
         ]
 
     @staticmethod
     async def _fetch(
-        client: HubClient, strategy: Strategy, queue: asyncio.Queue[list[Any] | Exception | None]
+        client: HubClient,
+        strategy: Strategy,
+        queue: asyncio.Queue[list[Any] | Exception | None],
+        may_start: asyncio.Event,
     ) -> None:
+        await may_start.wait()
         try:
             async for records in client.iter_model_pages(strategy.query):
                 await queue.put(records)
@@ -97,6 +109,8 @@ class _ReadAhead:
         await queue.put(None)
 
     async def pages(self, index: int) -> AsyncIterator[list[Any]]:
+        for may_start in self._may_start[: index + 1 + STRATEGIES_AHEAD]:
+            may_start.set()
         queue = self._queues[index]
         while True:
             item = await queue.get()

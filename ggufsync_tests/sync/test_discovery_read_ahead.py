@@ -23,12 +23,12 @@ from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubResponseError
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import Settings
-from ggufsync_assets.sync.discovery import Page, discover, strategies
+from ggufsync_assets.sync.discovery import STRATEGIES_AHEAD, Page, discover, strategies
 from ggufsync_assets.sync.window import Window
 from ggufsync_tests.hub.conftest import options_for
 from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED
 
-TAG, SEARCH = "tag", "search"
+TAG, SEARCH, AUTHOR = "tag", "search", "author:"
 EVERYTHING = Window(None, None)
 SETTINGS = Settings.model_validate(
     {
@@ -60,12 +60,19 @@ class Script:
     changed: threading.Condition = field(default_factory=threading.Condition)
 
 
+def _strategy(query: dict[str, list[str]]) -> str:
+    """The strategy a listing request is of: `tag`, `search` or `author:<name>`."""
+    if "author" in query:
+        return AUTHOR + query["author"][0]
+    return TAG if query.get("filter") == ["gguf"] else SEARCH
+
+
 class _Listing(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         server: ListingServer = self.server  # type: ignore[assignment]
         script = server.script
         query = parse_qs(urlsplit(self.path).query)
-        strategy = TAG if query.get("filter") == ["gguf"] else SEARCH
+        strategy = _strategy(query)
         page = int(query.get("page", ["0"])[0])
         with script.changed:
             script.requests.append((strategy, page))
@@ -89,6 +96,8 @@ class _Listing(BaseHTTPRequestHandler):
 
     @staticmethod
     def _strategy_query(strategy: str) -> str:
+        if strategy.startswith(AUTHOR):
+            return f"author={strategy.removeprefix(AUTHOR)}"
         return "filter=gguf" if strategy == TAG else "search=gguf"
 
     def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -151,12 +160,12 @@ def serve() -> Iterator[Callable[[Script], str]]:
         thread.join()
 
 
-def read(url: str) -> list[Page]:
+def read(url: str, settings: Settings = SETTINGS) -> list[Page]:
     """What discovery yields from the server at `url`."""
 
     async def main() -> list[Page]:
         async with HubClient(options_for(url)) as client:
-            return [page async for page in discover(client, SETTINGS, EVERYTHING)]
+            return [page async for page in discover(client, settings, EVERYTHING)]
 
     return asyncio.run(main())
 
@@ -208,6 +217,28 @@ def test_a_strategy_waiting_to_be_read_fetches_one_page(
     pages = read(serve(script))
     assert [s for s, _ in script.before_tag_answered if s == SEARCH] == [SEARCH]
     assert len(_ids(pages)) == 1 + len(many)
+
+
+def test_only_the_next_strategies_ahead_start_while_one_is_read(
+    records: list[dict[str, Any]], serve: Callable[[Script], str]
+) -> None:
+    authors = ["a", "b", "c", "d"]
+    settings = SETTINGS.model_copy(
+        update={"discovery": SETTINGS.discovery.model_copy(update={"authors": authors})}
+    )
+    order = [TAG, SEARCH, *(AUTHOR + author for author in authors)]
+    started, beyond = order[: 1 + STRATEGIES_AHEAD], order[1 + STRATEGIES_AHEAD]
+    script = Script(
+        pages={strategy: [records[i : i + 1]] for i, strategy in enumerate(order)},
+        # Held until the strategies that may start have asked, then for a while for the next one,
+        # which must not ask while the tag strategy is still being read.
+        hold_tag_until=lambda script: set(started) <= {s for s, _ in script.requests},
+        then_hold_until=lambda script: beyond in {s for s, _ in script.requests},
+        then_hold_seconds=2.0,
+    )
+    pages = read(serve(script), settings)
+    assert sorted({s for s, _ in script.before_tag_answered}) == sorted(started)
+    assert _ids(pages) == [[r["id"]] for r in records[: len(order)]]
 
 
 def test_a_failing_strategy_fails_discovery_where_its_pages_come(
