@@ -84,23 +84,14 @@ class _ReadAhead:
     A strategy starts once the reader is within STRATEGIES_AHEAD strategies of it."""
 
     def __init__(self, client: HubClient, found: list[Strategy]) -> None:
+        self._client, self._found = client, found
         self._queues: list[asyncio.Queue[list[Any] | Exception | None]] = [asyncio.Queue(1) for _ in found]
-        self._may_start = [asyncio.Event() for _ in found]
-        self._tasks = [
-            asyncio.create_task(self._fetch(client, strategy, queue, may_start))
-            for strategy, queue, may_start in zip(found, self._queues, self._may_start, strict=True)
-        ]
+        self._tasks: list[asyncio.Task[None]] = []
 
-    @staticmethod
-    async def _fetch(
-        client: HubClient,
-        strategy: Strategy,
-        queue: asyncio.Queue[list[Any] | Exception | None],
-        may_start: asyncio.Event,
-    ) -> None:
-        await may_start.wait()
+    async def _fetch(self, index: int) -> None:
+        queue = self._queues[index]
         try:
-            async for records in client.iter_model_pages(strategy.query):
+            async for records in self._client.iter_model_pages(self._found[index].query):
                 await queue.put(records)
                 await queue.join()  # taken: only now ask for the next page
         except Exception as exc:  # raised where the strategy's pages are read, in their order
@@ -109,8 +100,8 @@ class _ReadAhead:
         await queue.put(None)
 
     async def pages(self, index: int) -> AsyncIterator[list[Any]]:
-        for may_start in self._may_start[: index + 1 + STRATEGIES_AHEAD]:
-            may_start.set()
+        while len(self._tasks) < min(index + 1 + STRATEGIES_AHEAD, len(self._found)):
+            self._tasks.append(asyncio.create_task(self._fetch(len(self._tasks))))
         queue = self._queues[index]
         while True:
             item = await queue.get()
