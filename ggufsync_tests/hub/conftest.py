@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,16 +72,13 @@ def with_client_factory() -> Callable[..., Callable[..., Any]]:
     return client_runner
 
 
-class _Scripted(BaseHTTPRequestHandler):
-    """Answers every GET with the status and headers the test put on the server."""
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """A test server's handler: `answer` writes a whole response; nothing is logged."""
 
-    def do_GET(self) -> None:
-        server: ScriptedServer = self.server  # type: ignore[assignment]
-        server.hits.append(self.path)
-        self.send_response(server.status)
-        for name, value in server.headers.items():
+    def answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
             self.send_header(name, value)
-        body = server.body
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -89,26 +87,55 @@ class _Scripted(BaseHTTPRequestHandler):
         pass
 
 
-class ScriptedServer(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Scripted)
-        self.status = 200
-        self.headers: dict[str, str] = {}
-        self.body = b"[]"
-        self.hits: list[str] = []
+class LoopbackServer(ThreadingHTTPServer):
+    """A test server on a free loopback port, each request on a thread of its own."""
+
+    daemon_threads = True
+
+    def __init__(self, handler: type[LoopbackHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
+S = TypeVar("S", bound=LoopbackServer)
+
+
+@contextlib.contextmanager
+def serving(server: S) -> Iterator[S]:
+    """`server` answering on a thread of its own until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class _Scripted(LoopbackHandler):
+    """Answers every GET with the status and headers the test put on the server."""
+
+    def do_GET(self) -> None:
+        server: ScriptedServer = self.server  # type: ignore[assignment]
+        server.hits.append(self.path)
+        self.answer(server.status, server.body, server.headers)
+
+
+class ScriptedServer(LoopbackServer):
+    def __init__(self) -> None:
+        super().__init__(_Scripted)
+        self.status = 200
+        self.headers: dict[str, str] = {}
+        self.body = b"[]"
+        self.hits: list[str] = []
+
+
 @pytest.fixture
 def scripted_server() -> Iterator[ScriptedServer]:
     """A loopback server that answers as told: a Hub that sends clients somewhere they must not go."""
-    server = ScriptedServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(ScriptedServer()) as server:
+        yield server

@@ -13,7 +13,6 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,10 +24,11 @@ from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.discovery import STRATEGIES_AHEAD, Page, discover, strategies
 from ggufsync_assets.sync.window import Window
-from ggufsync_tests.hub.conftest import options_for
+from ggufsync_tests.hub.conftest import LoopbackHandler, LoopbackServer, options_for, serving
 from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED
 
 TAG, SEARCH, AUTHOR = "tag", "search", "author:"
+JSON = {"Content-Type": "application/json"}
 EVERYTHING = Window(None, None)
 SETTINGS = Settings.model_validate(
     {
@@ -67,8 +67,8 @@ def _strategy(query: dict[str, list[str]]) -> str:
     return TAG if query.get("filter") == ["gguf"] else SEARCH
 
 
-class _Listing(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
+class _Listing(LoopbackHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         server: ListingServer = self.server  # type: ignore[assignment]
         script = server.script
         query = parse_qs(urlsplit(self.path).query)
@@ -84,15 +84,15 @@ class _Listing(BaseHTTPRequestHandler):
                 )
                 script.before_tag_answered = list(script.requests)
         if strategy == script.failing:
-            self._answer(400, b'{"error": "bad request"}', {})
+            self.answer(400, b'{"error": "bad request"}', JSON)
             return
         pages = script.pages[strategy]
-        headers = {}
+        headers = dict(JSON)
         if page + 1 < len(pages):
             headers["Link"] = (
                 f'<{server.url}/api/models?{self._strategy_query(strategy)}&page={page + 1}>; rel="next"'
             )
-        self._answer(200, json.dumps(pages[page]).encode(), headers)
+        self.answer(200, json.dumps(pages[page]).encode(), headers)
 
     @staticmethod
     def _strategy_query(strategy: str) -> str:
@@ -100,29 +100,11 @@ class _Listing(BaseHTTPRequestHandler):
             return f"author={strategy.removeprefix(AUTHOR)}"
         return "filter=gguf" if strategy == TAG else "search=gguf"
 
-    def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class ListingServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class ListingServer(LoopbackServer):
     def __init__(self, script: Script) -> None:
-        super().__init__(("127.0.0.1", 0), _Listing)
+        super().__init__(_Listing)
         self.script = script
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
 
 @pytest.fixture(scope="module")
@@ -144,20 +126,8 @@ def records() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[[Script], str]]:
-    servers: list[tuple[ListingServer, threading.Thread]] = []
-
-    def start(script: Script) -> str:
-        server = ListingServer(script)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return server.url
-
-    yield start
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with contextlib.ExitStack() as servers:
+        yield lambda script: servers.enter_context(serving(ListingServer(script))).url
 
 
 def read(url: str, settings: Settings = SETTINGS) -> list[Page]:
