@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from ggufsync_tests.loopback import LoopbackHandler, LoopbackServer, serving
+
+JSON = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Received:
         return self.headers.get(name.lower())
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     server: Receiver
 
     def _record(self) -> None:
@@ -40,51 +42,28 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests.append(Received(self.command, self.path, headers, body))
 
-    def _answer(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def do_POST(self) -> None:
         self._record()
-        self._answer(self.server.statuses.get(self.path, self.server.post_status), b"{}")
+        self.answer(self.server.statuses.get(self.path, self.server.post_status), b"{}", JSON)
 
     def do_GET(self) -> None:
         self._record()
-        self._answer(self.server.get_status, b"[]")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.answer(self.server.get_status, b"[]", JSON)
 
 
-class Receiver(ThreadingHTTPServer):
+class Receiver(LoopbackServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.lock = threading.Lock()
         self.requests: list[Received] = []
         self.post_status = 201
         self.get_status = 200
         self.statuses: dict[str, int] = {}
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
     def posts(self, path: str | None = None) -> list[Received]:
         with self.lock:
             return [r for r in self.requests if r.method == "POST" and (path is None or r.path == path)]
 
 
-@contextmanager
-def running_receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def running_receiver() -> AbstractContextManager[Receiver]:
+    return serving(Receiver())

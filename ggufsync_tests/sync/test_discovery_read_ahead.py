@@ -24,8 +24,9 @@ from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.discovery import STRATEGIES_AHEAD, Page, discover, strategies
 from ggufsync_assets.sync.window import Window
-from ggufsync_tests.hub.conftest import LoopbackHandler, LoopbackServer, options_for, serving
+from ggufsync_tests.hub.conftest import options_for
 from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED
+from ggufsync_tests.loopback import LoopbackHandler, LoopbackServer, serving
 
 TAG, SEARCH, AUTHOR = "tag", "search", "author:"
 JSON = {"Content-Type": "application/json"}
@@ -68,7 +69,7 @@ def _strategy(query: dict[str, list[str]]) -> str:
 
 
 class _Listing(LoopbackHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+    def do_GET(self) -> None:
         server: ListingServer = self.server  # type: ignore[assignment]
         script = server.script
         query = parse_qs(urlsplit(self.path).query)
