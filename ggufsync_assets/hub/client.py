@@ -8,8 +8,10 @@ either used entirely or fetched again, never half-used.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -135,6 +137,13 @@ def _older_than(record: Any, since: datetime) -> bool:
     return moment is not None and moment.tzinfo is not None and moment < since
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One for every lane of every client in the process: building one loads the CA bundle (about
+    50 ms), and each step of a run opens a client of its own."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def _loads(content: bytes) -> Any:
     """JSON as Python reads it, except that an integer too long for Python (over 4300 digits) stays
     text: the record holding it then fails validation instead of its whole page failing to parse."""
@@ -185,7 +194,7 @@ class HubClient:
         )
         self.progress = ProgressTracker(options.progress_interval_seconds, progress, live=live, clock=clock)
         self._secrets = (options.token,) if options.token else ()
-        tls = httpx.create_ssl_context(trust_env=False)  # one for every lane: building it is slow
+        tls = _tls_context()
         self._lanes = Lanes(
             lambda: httpx.AsyncClient(
                 transport=transport,
