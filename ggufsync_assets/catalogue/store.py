@@ -237,6 +237,9 @@ class CatalogueWriter:
                 [[repo_id, now, sha, run_id] for repo_id, sha in retired],
             )
 
+    def repos_modified_since(self, since: datetime) -> list[tuple[str, str | None, list[str]]]:
+        return repos_modified_since(self.con, since)
+
     def repos_needing_files(self, since: datetime | None, until: datetime | None) -> list[tuple[str, str]]:
         """(repo_id, sha) of present repos whose files were never fetched at their current sha."""
         return self.con.execute(
@@ -551,6 +554,18 @@ def prepare_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE quantization_ranks AS SELECT * FROM incoming_ranks")
     con.unregister("incoming_ranks")
     con.execute(VIEWS)
+
+
+def repos_modified_since(
+    con: duckdb.DuckDBPyConnection, since: datetime
+) -> list[tuple[str, str | None, list[str]]]:
+    """(repo_id, author, tags) of the present repos last modified at or after `since`: what a
+    listing of that window finds again, before anything modified since the last sync."""
+    rows = con.execute(
+        "SELECT repo_id, author, tags FROM models WHERE removed_at IS NULL AND last_modified >= ?",
+        [since],
+    ).fetchall()
+    return [(repo_id, author, list(tags or ())) for repo_id, author, tags in rows]
 
 
 def catalogue_hub(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import dagster as dg
 
-from ggufsync_assets.catalogue.store import CatalogueStore
+from ggufsync_assets.catalogue.store import CatalogueStore, repos_modified_since
 from ggufsync_assets.cli.common import EXIT_OK, add_catalogue_option, add_settings_options, setting_flags
 from ggufsync_assets.defs.history import sync_history
 from ggufsync_assets.defs.instance import instance
@@ -39,6 +39,7 @@ from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.progress import LIVE_SECONDS, HubStats
 from ggufsync_assets.settings import Settings, SyncMode, load_settings
 from ggufsync_assets.settings.layers import config_dir
+from ggufsync_assets.sync.discovery import KnownRepo
 from ggufsync_assets.sync.modes import decide_mode
 from ggufsync_assets.sync.ownership import published_refusal
 from ggufsync_assets.sync.plan import Plan, plan_sync
@@ -208,14 +209,23 @@ def _live_progress(wanted: bool) -> Iterator[None]:
 
 async def _plan(settings: Settings, store: CatalogueStore, window: Any, mode: SyncMode, reason: str) -> Plan:
     known: dict[str, str | None] = {}
+    in_window: list[KnownRepo] = []
     if store.published.exists():
         with store.reader() as con:
             known = dict(con.execute("SELECT repo_id, sha FROM models WHERE removed_at IS NULL").fetchall())
+            if window.start is not None:
+                in_window = [KnownRepo(*repo) for repo in repos_modified_since(con, window.start)]
     bar = ProgressLine()
     options = ClientOptions.from_settings(settings, progress_interval_seconds=0.5)
     async with HubClient(options, progress=bar.update) as client:
         plan = await plan_sync(
-            client, settings=settings, window=window, known_shas=known, mode=mode, reason=reason
+            client,
+            settings=settings,
+            window=window,
+            known_shas=known,
+            known_in_window=in_window,
+            mode=mode,
+            reason=reason,
         )
     bar.close()
     return plan

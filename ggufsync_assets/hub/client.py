@@ -109,6 +109,11 @@ class ListingQuery:
     expand: tuple[str, ...] = ()
     page_size: int = 1000
     modified_since: datetime | None = None
+    probe_size: int | None = None
+    """With modified_since: the first request asks for this many records only. When they reach back
+    past modified_since, or are the whole listing, they are the listing; when the Hub filled the page
+    and links to more, the window is listed again from its start in pages of page_size (one request
+    more). A window the catalogue knows to be quiet then costs the Hub a small page, not a full one."""
 
     def params(self) -> list[tuple[str, str]]:
         params = [("filter", f) for f in self.filter]
@@ -235,27 +240,45 @@ class HubClient:
 
     async def iter_model_pages(self, query: ListingQuery) -> AsyncIterator[list[dict[str, Any]]]:
         """Pages of `/api/models`, following Link headers; with `modified_since` on a lastModified
-        listing, stops at the first record older than that (the rest of the Hub is older still)."""
+        listing, stops at the first record older than that (the rest of the Hub is older still),
+        first asking for `probe_size` records when it is set (see ListingQuery)."""
         url: str | None = f"{self.options.endpoint}/api/models"
         params: list[tuple[str, str]] | None = query.params()
-        early_stop = query.sort == "lastModified" and query.modified_since is not None
+        since = query.modified_since if query.sort == "lastModified" else None
+        if since is not None and query.probe_size is not None and query.probe_size < query.page_size:
+            probe = replace(query, page_size=query.probe_size).params()
+            page, next_url = await self._models_page(f"{self.options.endpoint}/api/models", probe)
+            recent = [r for r in page if not _older_than(r, since)]
+            if len(recent) < len(page) or next_url is None:
+                yield recent
+                return
+            if len(page) != query.probe_size:  # the Hub pages at a size of its own: go on from here
+                yield page
+                url, params = next_url, None
         while url is not None:
-            # A page is declared once it is certain (the first, then each the Hub links to), so the
-            # pacer sends it at once while the advertised budget lasts rather than spreading it.
-            self.expect_api_requests(1)
-            page, response = await self._get_json(url, params, expect=list, what="a list of models")
-            self.progress.add(pages=1, records=len(page))
-            next_url = response.links.get("next", {}).get("url")
-            if next_url:
-                next_url = urljoin(url, next_url)
-                self.policy.check(next_url)
-            if early_stop and query.modified_since is not None:
-                recent = [r for r in page if not _older_than(r, query.modified_since)]
+            page, next_url = await self._models_page(url, params)
+            if since is not None:
+                recent = [r for r in page if not _older_than(r, since)]
                 if len(recent) < len(page):
                     yield recent
                     return
             yield page
             url, params = next_url, None
+
+    async def _models_page(
+        self, url: str, params: list[tuple[str, str]] | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One listing page and the URL of the next (None on the last)."""
+        # A page is declared once it is certain (the first, then each the Hub links to), so the
+        # pacer sends it at once while the advertised budget lasts rather than spreading it.
+        self.expect_api_requests(1)
+        page, response = await self._get_json(url, params, expect=list, what="a list of models")
+        self.progress.add(pages=1, records=len(page))
+        next_url = response.links.get("next", {}).get("url")
+        if next_url:
+            next_url = urljoin(url, next_url)
+            self.policy.check(next_url)
+        return page, next_url
 
     async def model_info(
         self, repo_id: str, *, revision: str | None = None, blobs: bool = False, expand: tuple[str, ...] = ()

@@ -3,7 +3,9 @@
 The `gguf` library tag finds most repos; some GGUF uploads are untagged, so multi-strategy
 discovery (sync_behavior.enable_multi_strategy_discovery) also searches names for "gguf", lists
 the configured publishers' repos and runs the configured search terms. Every strategy pages the
-listing sorted by lastModified and stops at the start of the window being synced.
+listing sorted by lastModified and stops at the start of the window being synced; its first request
+asks for about as many records as the catalogue expects in the window, so a quiet publisher costs
+the Hub a small page.
 
 `discover` is the one discovery loop: the sync's listing step writes what it yields, and the dry
 run counts it, so a plan is the sync's plan by construction. The strategy being read and the next
@@ -18,11 +20,11 @@ case cannot both be right: the first one listed is kept, and any later one is re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from ggufsync_assets.hub.client import HubClient, ListingQuery
 from ggufsync_assets.settings import Settings
@@ -37,6 +39,14 @@ class Method(StrEnum):
     TERM = "term"
 
 
+class KnownRepo(NamedTuple):
+    """A catalogued repo, as far as a listing query selects it."""
+
+    repo_id: str
+    author: str | None
+    tags: list[str]
+
+
 @dataclass(frozen=True)
 class Strategy:
     method: Method
@@ -48,15 +58,48 @@ class Strategy:
         detail = q.author or q.search or ",".join(q.filter)
         return f"{self.method.value}:{detail}"
 
+    def lists(self, repo: KnownRepo) -> bool:
+        """Whether the Hub lists `repo` for this strategy: it carries every filter tag, is the
+        author's, and its id holds the search text (the Hub compares both without case)."""
+        q = self.query
+        owner = repo.author or repo.repo_id.split("/", 1)[0]
+        return (
+            all(tag in repo.tags for tag in q.filter)
+            and (q.author is None or owner.lower() == q.author.lower())
+            and (q.search is None or q.search.lower() in repo.repo_id.lower())
+        )
 
-def strategies(settings: Settings, modified_since: datetime | None, page_size: int = 1000) -> list[Strategy]:
+
+PROBE_MARGIN = 100
+"""Records a strategy's first page of a window asks for beyond those the catalogue already holds in
+it: repos modified since the last sync that it cannot know of yet. A window holding more costs one
+request more, never a record (ListingQuery.probe_size)."""
+
+
+def strategies(
+    settings: Settings,
+    modified_since: datetime | None,
+    page_size: int = 1000,
+    known: Sequence[KnownRepo] = (),
+) -> list[Strategy]:
+    """The configured strategies; for a window (`modified_since`), each first asks for the records
+    the catalogue already holds in the window (`known`: its repos modified since then) and a margin."""
     base = ListingQuery(expand=LISTING_EXPAND, page_size=page_size, modified_since=modified_since)
     found = [Strategy(Method.TAG, replace(base, filter=("gguf",)))]
     if settings.sync_behavior.enable_multi_strategy_discovery:
         found.append(Strategy(Method.SEARCH, replace(base, search="gguf")))
         found += [Strategy(Method.AUTHOR, replace(base, author=a)) for a in settings.discovery.authors]
         found += [Strategy(Method.TERM, replace(base, search=t)) for t in settings.discovery.search_terms]
-    return found
+    if modified_since is None:
+        return found
+    return [_probing(strategy, known) for strategy in found]
+
+
+def _probing(strategy: Strategy, known: Sequence[KnownRepo]) -> Strategy:
+    expected = sum(strategy.lists(repo) for repo in known) + PROBE_MARGIN
+    if expected >= strategy.query.page_size:
+        return strategy
+    return replace(strategy, query=replace(strategy.query, probe_size=expected))
 
 
 @dataclass
@@ -118,11 +161,14 @@ class _ReadAhead:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-async def discover(client: HubClient, settings: Settings, window: Window) -> AsyncGenerator[Page]:
+async def discover(
+    client: HubClient, settings: Settings, window: Window, known: Sequence[KnownRepo] = ()
+) -> AsyncGenerator[Page]:
     """Every strategy's pages, validated and cut to the window, strategy by strategy, each in the
-    order the Hub serves them. Read it under contextlib.aclosing: leaving early stops the fetching."""
+    order the Hub serves them; `known` sizes each strategy's first page (see `strategies`). Read it
+    under contextlib.aclosing: leaving early stops the fetching."""
     spelled: dict[str, str] = {}  # lower-cased repo id -> the id as first listed
-    found = strategies(settings, window.start)
+    found = strategies(settings, window.start, known=known)
     ahead = _ReadAhead(client, found)
     try:
         for index, strategy in enumerate(found):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.settings import Settings, SyncMode
-from ggufsync_assets.sync.discovery import discover
+from ggufsync_assets.sync.discovery import KnownRepo, discover
 from ggufsync_assets.sync.window import Window
 
 
@@ -54,12 +55,15 @@ async def plan_sync(
     settings: Settings,
     window: Window,
     known_shas: dict[str, str | None],
+    known_in_window: Sequence[KnownRepo] = (),
     mode: SyncMode,
     reason: str,
 ) -> Plan:
+    """What a sync of `window` would list and refresh, from the catalogue's repos and their shas
+    (`known_shas`) and those it holds in the window (`known_in_window`, as the listing step reads them)."""
     found: dict[str, str | None] = {}
     rejected = 0
-    async with contextlib.aclosing(discover(client, settings, window)) as pages:
+    async with contextlib.aclosing(discover(client, settings, window, known_in_window)) as pages:
         async for page in pages:
             rejected += len(page.rejects)
             found.update((row["repo_id"], row["sha"]) for row in page.rows)

@@ -66,6 +66,67 @@ def test_listing_stops_at_the_first_record_older_than_modified_since(
     assert len(_api_listing_requests(hub_sim)) == math.ceil(11 / 4)
 
 
+def _since_tenth_newest(sim: HubSimulator) -> tuple[list[str], Any]:
+    """The ids of the ten newest repos, and a moment that only they reach."""
+    repos = sorted(sim.state.repos(), key=lambda r: r.last_modified, reverse=True)
+    since = repos[9].last_modified - timedelta(seconds=1)
+    return [r.id for r in repos if r.last_modified >= since], since
+
+
+def test_a_first_page_that_reaches_back_past_modified_since_is_the_whole_listing(
+    with_client: WithClient, hub_sim: HubSimulator
+) -> None:
+    newest, since = _since_tenth_newest(hub_sim)
+    query = ListingQuery(expand=("lastModified",), modified_since=since, probe_size=len(newest) + 2)
+    records = with_client(lambda c: _all_records(c, query))
+    assert [r["id"] for r in records] == newest
+    assert [r.query["limit"] for r in _api_listing_requests(hub_sim)] == [[str(len(newest) + 2)]]
+
+
+def test_a_window_larger_than_the_first_page_is_listed_again_in_full_pages(
+    with_client: WithClient, hub_sim: HubSimulator
+) -> None:
+    newest, since = _since_tenth_newest(hub_sim)
+    query = ListingQuery(expand=("lastModified",), modified_since=since, probe_size=4, page_size=1000)
+    records = with_client(lambda c: _all_records(c, query))
+    assert [r["id"] for r in records] == newest
+    requests = _api_listing_requests(hub_sim)
+    assert [r.query["limit"] for r in requests] == [["4"], ["1000"]]
+    assert "cursor" not in requests[1].query  # from the start, not from where the first page ended
+
+
+def test_a_hub_that_pages_at_a_smaller_size_than_the_first_page_asked_for_is_followed_page_by_page(
+    hub_sim_factory: Callable[..., HubSimulator], with_client_factory: Callable[..., Any]
+) -> None:
+    sim = hub_sim_factory(max_page_size=3, api_quota=GENEROUS_QUOTA)
+    newest, since = _since_tenth_newest(sim)
+    query = ListingQuery(expand=("lastModified",), modified_since=since, probe_size=5, page_size=1000)
+    records = with_client_factory(sim)(lambda c: _all_records(c, query))
+    assert [r["id"] for r in records] == newest
+    assert len(_api_listing_requests(sim)) == math.ceil((len(newest) + 1) / 3)  # no page asked twice
+
+
+def test_a_first_page_holding_the_whole_listing_is_not_asked_again(
+    with_client: WithClient, hub_sim: HubSimulator
+) -> None:
+    author = hub_sim.state.repos()[0].author
+    theirs = [r for r in hub_sim.state.repos() if r.author == author]
+    since = min(r.last_modified for r in theirs) - timedelta(days=1)
+    query = ListingQuery(author=author, modified_since=since, probe_size=len(theirs) + 1)
+    records = with_client(lambda c: _all_records(c, query))
+    assert sorted(r["id"] for r in records) == sorted(r.id for r in theirs)
+    assert len(_api_listing_requests(hub_sim)) == 1
+
+
+def test_without_modified_since_every_page_is_a_full_page(
+    with_client: WithClient, hub_sim: HubSimulator
+) -> None:
+    query = ListingQuery(filter=("gguf",), page_size=7, probe_size=2)
+    records = with_client(lambda c: _all_records(c, query))
+    assert sorted(r["id"] for r in records) == sorted(_gguf_tagged(hub_sim))
+    assert {r.query["limit"][0] for r in _api_listing_requests(hub_sim)} == {"7"}
+
+
 def test_tree_collects_every_page_of_files_and_folders(
     hub_sim_factory: Callable[..., HubSimulator], with_client_factory: Callable[..., Any]
 ) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ggufsync_assets.settings import Settings
-from ggufsync_assets.sync.discovery import Method, strategies
+from ggufsync_assets.sync.discovery import PROBE_MARGIN, KnownRepo, Method, strategies
 from ggufsync_assets.sync.records import LISTING_EXPAND
 
 SINCE = datetime(2025, 5, 1, tzinfo=UTC)
@@ -70,3 +70,31 @@ def test_every_query_expands_the_listing_properties_and_carries_the_window_start
         assert query.sort == "lastModified"  # newest first, so a window's listing can stop early
         assert query.page_size == 250
         assert ("expand", "siblings") in query.params()
+
+
+KNOWN_IN_WINDOW = [
+    KnownRepo("bartowski/Llama-GGUF", "bartowski", ["gguf", "llama"]),
+    KnownRepo("bartowski/Qwen-GGUF", "bartowski", ["gguf"]),
+    KnownRepo("someone/model-gguf-q4", "someone", []),
+]
+
+
+def test_for_a_window_each_strategy_first_asks_for_what_the_catalogue_holds_there_and_a_margin() -> None:
+    found = strategies(settings(True, ["Bartowski", "unsloth"], ["qwen"]), SINCE, known=KNOWN_IN_WINDOW)
+    assert {s.label: s.query.probe_size for s in found} == {
+        "tag:gguf": 2 + PROBE_MARGIN,
+        "search:gguf": 3 + PROBE_MARGIN,  # the Hub's search compares ids without case
+        "author:Bartowski": 2 + PROBE_MARGIN,
+        "author:unsloth": PROBE_MARGIN,
+        "term:qwen": 1 + PROBE_MARGIN,
+    }
+
+
+def test_a_strategy_that_expects_a_full_page_asks_for_full_pages_from_the_start() -> None:
+    found = strategies(settings(False), SINCE, page_size=PROBE_MARGIN + 2, known=KNOWN_IN_WINDOW)
+    assert [s.query.probe_size for s in found] == [None]
+
+
+def test_a_listing_of_everything_asks_for_full_pages() -> None:
+    found = strategies(settings(True, ["bartowski"]), None, known=KNOWN_IN_WINDOW)
+    assert {s.query.probe_size for s in found} == {None}

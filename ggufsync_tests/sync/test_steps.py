@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from ggufsync_assets.hubsim import HubSimulator, gguf_file
+from ggufsync_assets.sync.discovery import PROBE_MARGIN, strategies
 from ggufsync_assets.sync.window import Window
 from ggufsync_tests.sync.conftest import (
     CATALOGUE_REPOS,
@@ -65,6 +66,43 @@ def test_listing_a_window_catalogues_only_repos_modified_within_it(sync: Sync, s
 
     assert sync.repo_ids() == set(expected)
     assert result.listed == 30
+
+
+def listing_limits(sim: HubSimulator, **query: list[str]) -> list[int]:
+    """The records each listing request asked for (of those whose query holds `query`), in order."""
+    listings = [r for r in sim.requests if r.path == "/api/models"]
+    return [int(r.query["limit"][0]) for r in listings if all(r.query.get(k) == v for k, v in query.items())]
+
+
+def test_listing_a_window_the_catalogue_knows_asks_each_strategy_for_one_page_sized_to_it(
+    sync: Sync, sim: HubSimulator
+) -> None:
+    sync.list()
+    newest = sorted(repo.last_modified for repo in gguf_repos(sim).values())[-10:]
+    window = Window(newest[0], None)
+    sim.clear_requests()
+
+    result = sync.list(window, now=LATER, run_id="run-2")
+
+    assert result.listed == len(gguf_repos(sim, window)) == 10
+    limits = listing_limits(sim)
+    assert len(limits) == len(strategies(sync.settings, window.start))
+    assert max(limits) <= 10 + PROBE_MARGIN
+
+
+def test_a_window_holding_more_than_a_strategys_first_page_is_listed_whole(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=3 * PROBE_MARGIN, api_quota=GENEROUS_QUOTA, resolvers_quota=GENEROUS_QUOTA)
+    sync = sync_factory(sim)
+    window = Window(min(repo.last_modified for repo in sim.state.repos()), None)
+    truth = gguf_repos(sim, window)
+    assert len([repo for repo in truth.values() if "gguf" in repo.tags]) > PROBE_MARGIN
+
+    sync.list(window)
+
+    assert sync.repo_ids() == set(truth)
+    assert listing_limits(sim, filter=["gguf"]) == [PROBE_MARGIN, 1000]
 
 
 def test_a_second_identical_listing_reports_every_repo_unchanged(sync: Sync, sim: HubSimulator) -> None:
