@@ -54,13 +54,12 @@ async def list_window(
     run_id: str,
     now: datetime,
 ) -> ListingResult:
-    """Write what discovery finds: each page as it comes with streaming on, else once at the end
-    (without deduplication, once per strategy, so each strategy's rows land on their own)."""
+    """Write what discovery finds: as it comes with streaming on, else once at the end (without
+    deduplication, once per strategy, so each strategy's rows land on their own); see `batch_ready`."""
     result = ListingResult()
     seen: set[str] = set()
     without_files: set[str] = set()
     pending = _Pending()
-    stream = settings.performance.enable_streaming_processing
     merge = settings.sync_behavior.enable_deduplication
 
     def write(batch: _Pending) -> None:
@@ -92,7 +91,9 @@ async def list_window(
                 for row in page.rows:
                     seen.add(row["repo_id"])
                     _collect(pending, row, page.strategy.method.value, merge=merge)
-                if stream or (page.done and not merge):
+                if (pending.rows or pending.rejects) and batch_ready(
+                    page.done, len(pending.rows), writes, settings
+                ):
                     await writes.submit(functools.partial(write, pending))
                     pending = _Pending()
             await writes.submit(functools.partial(write, pending))
@@ -101,6 +102,19 @@ async def list_window(
     result.without_gguf_files = len(without_files)
     result.unchanged = result.listed - result.new - result.changed - result.restored
     return result
+
+
+def batch_ready(strategy_done: bool, rows: int, writes: WriteBehind, settings: Settings) -> bool:
+    """Whether the `rows` the listing collected go to the catalogue now. Streaming, they go as the
+    writer comes free, or once they make a chunk (then they wait for the write before them): pages
+    that arrive during a write join one batch, so a window's small pages cost a write or two, not one
+    each, and the listing never waits to write a few rows. Without deduplication each strategy's
+    rows land on their own; otherwise, not streaming, everything goes at the end."""
+    if strategy_done and not settings.sync_behavior.enable_deduplication:
+        return True
+    if not settings.performance.enable_streaming_processing:
+        return False
+    return writes.idle or rows >= settings.performance.chunk_size
 
 
 def _collect(pending: _Pending, row: dict[str, Any], method: str, *, merge: bool) -> None:

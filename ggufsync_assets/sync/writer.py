@@ -66,6 +66,11 @@ class WriteBehind:
         await self.settle()
         self._last = asyncio.get_running_loop().run_in_executor(self._pool, write)
 
+    @property
+    def idle(self) -> bool:
+        """No write is running: one submitted now starts at once."""
+        return self._last is None or self._last.done()
+
     async def settle(self) -> None:
         """Wait for the last write; raise what it raised."""
         last, self._last = self._last, None

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from ggufsync_assets.settings import Settings
+from ggufsync_assets.sync.listing import batch_ready
 from ggufsync_assets.sync.refresh import as_finished
 from ggufsync_assets.sync.writer import WriteBehind
 
@@ -116,3 +118,48 @@ def test_fetches_still_running_are_cancelled_when_the_step_stops() -> None:
 
     asyncio.run(main())
     assert cancelled == 2
+
+
+def _listing_settings(*, streaming: bool = True, deduplication: bool = True) -> Settings:
+    return Settings(
+        performance={"enable_streaming_processing": streaming, "chunk_size": 100},
+        sync_behavior={"enable_deduplication": deduplication},
+    )
+
+
+def _ready(strategy_done: bool, rows: int, *, writing: bool, settings: Settings) -> bool:
+    """batch_ready with the writer idle, or busy with a write that waits for the answer."""
+    release = threading.Event()
+
+    async def main() -> bool:
+        with WriteBehind() as writes:
+            if writing:
+                await writes.submit(lambda: release.wait(HUNG) and None)
+            try:
+                return batch_ready(strategy_done, rows, writes, settings)
+            finally:
+                release.set()
+
+    return asyncio.run(main())
+
+
+def test_streaming_rows_go_at_once_to_an_idle_writer() -> None:
+    assert _ready(False, 3, writing=False, settings=_listing_settings())
+
+
+def test_streaming_rows_that_arrive_during_a_write_wait_to_join_the_next_batch() -> None:
+    assert not _ready(False, 3, writing=True, settings=_listing_settings())
+    assert not _ready(True, 3, writing=True, settings=_listing_settings())
+
+
+def test_streaming_a_chunk_of_rows_goes_even_while_a_write_runs() -> None:
+    assert _ready(False, 100, writing=True, settings=_listing_settings())
+
+
+def test_without_deduplication_a_strategys_rows_go_at_its_end() -> None:
+    assert _ready(True, 3, writing=True, settings=_listing_settings(streaming=False, deduplication=False))
+
+
+def test_without_streaming_rows_wait_for_the_end_of_the_listing() -> None:
+    assert not _ready(False, 5000, writing=False, settings=_listing_settings(streaming=False))
+    assert not _ready(True, 5000, writing=False, settings=_listing_settings(streaming=False))
