@@ -103,6 +103,7 @@ def test_an_older_catalogue_gains_the_columns_the_contract_added(tmp_path: Path)
     store = CatalogueStore(tmp_path / "catalogue.duckdb")
     with store.writer() as writer:
         writer.con.execute("ALTER TABLE models DROP COLUMN has_mmproj")
+        writer.con.execute("COMMENT ON TABLE schema_info IS NULL")  # older files carry no fingerprint
     store.claim("run-1")
     with store.writer() as writer:
         assert "has_mmproj" in {row[0] for row in writer.con.sql("DESCRIBE models").fetchall()}
@@ -112,8 +113,35 @@ def test_a_catalogue_from_a_newer_ggufsync_is_refused(tmp_path: Path) -> None:
     store = CatalogueStore(tmp_path / "catalogue.duckdb")
     with store.writer() as writer:
         writer.con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION + 1, datetime.now(UTC)])
+        writer.con.execute("COMMENT ON TABLE schema_info IS 'a newer schema'")
     with pytest.raises(SchemaError, match="this ggufsync knows up to"):
         store.claim("run-1")
+
+
+def test_a_catalogue_prepared_by_an_older_ggufsync_gets_this_ones_views(tmp_path: Path) -> None:
+    store = CatalogueStore(tmp_path / "catalogue.duckdb")
+    with store.writer() as writer:
+        writer.con.execute("DROP VIEW file_memory")
+        writer.con.execute("COMMENT ON TABLE schema_info IS 'an older schema'")
+    store.claim("run-1")
+    with store.writer() as writer:
+        assert writer.con.sql("SELECT count(*) FROM file_memory").fetchall() == [(0,)]
+
+
+def test_a_catalogue_this_ggufsync_prepared_is_not_prepared_again_by_the_next_run(tmp_path: Path) -> None:
+    store = CatalogueStore(tmp_path / "catalogue.duckdb")
+    store.claim("run-1")
+    store.release("run-1")
+    with store.writer() as writer:
+        writer.con.execute("CREATE OR REPLACE VIEW current_models AS SELECT * FROM models WHERE false")
+    store.claim("run-2")
+    with store.writer() as writer:
+        assert (
+            "false"
+            in writer.con.sql("SELECT sql FROM duckdb_views() WHERE view_name = 'current_models'")
+            .fetchall()[0][0]
+            .lower()
+        )
 
 
 def test_the_schema_is_prepared_once_per_run_not_per_step(tmp_path: Path) -> None:
