@@ -7,6 +7,7 @@ are incremental: the simulator gets a few repos created a moment ago, inside the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -457,24 +458,26 @@ def ggufsync(
     )
 
 
-def closed_loopback_port() -> int:
-    """A loopback port nothing listens on (it was free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+@contextlib.contextmanager
+def closed_loopback_port() -> Iterator[int]:
+    """A loopback port that refuses connections: bound without listening, so that nothing else can
+    take it and listen while it is in use."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 def test_a_sync_that_fails_exits_1_and_names_its_run_on_stderr(sim: HubSimulator, tmp_path: Path) -> None:
     setup = make_setup(sim, tmp_path)
-    unreachable = {
-        **setup.variables,
-        "HF_ENDPOINT": f"http://127.0.0.1:{closed_loopback_port()}",
-        "GGUFSYNC_RATE_LIMITING__MAX_RETRIES": "0",
-        "GGUFSYNC_ERROR_HANDLING__MAX_RECOVERY_ATTEMPTS": "0",
-    }
+    with closed_loopback_port() as port:
+        unreachable = {
+            **setup.variables,
+            "HF_ENDPOINT": f"http://127.0.0.1:{port}",
+            "GGUFSYNC_RATE_LIMITING__MAX_RETRIES": "0",
+            "GGUFSYNC_ERROR_HANDLING__MAX_RECOVERY_ATTEMPTS": "0",
+        }
 
-    done = ggufsync(["sync", "--mode", "incremental"], cwd=tmp_path, variables=unreachable)
+        done = ggufsync(["sync", "--mode", "incremental"], cwd=tmp_path, variables=unreachable)
 
     assert done.returncode == EXIT_SYNC_FAILED, done.stdout + done.stderr
     named = re.search(r"^sync failed \(run ([0-9a-f-]{36})\): .+$", done.stderr, re.MULTILINE)
