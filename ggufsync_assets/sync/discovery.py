@@ -9,9 +9,9 @@ the Hub a small page.
 
 `discover` is the one discovery loop: the sync's listing step writes what it yields, and the dry
 run counts it, so a plan is the sync's plan by construction. The strategy being read and the next
-STRATEGIES_AHEAD page the Hub side by side (within the client's concurrency limit, each one page
-ahead at most), and their pages are read strategy by strategy in order, so what discovery yields does
-not depend on which answer came first.
+ones, as many as RECORDS_AHEAD holds, page the Hub side by side (within the client's concurrency
+limit, each one page ahead at most), and their pages are read strategy by strategy in order, so what
+discovery yields does not depend on which answer came first.
 
 The Hub keeps repo ids unique regardless of letter case, so two records whose ids differ only in
 case cannot both be right: the first one listed is kept, and any later one is rejected.
@@ -115,16 +115,17 @@ class Page:
     done: bool = False
 
 
-STRATEGIES_AHEAD = 4
-"""Strategies that page the Hub beyond the one being read. Each holds one page, and a full page of
-1,000 records is about 5 MB once parsed: a full sync's listings stay within a few pages of memory
-whatever the Hub's size and however many authors and search terms are configured."""
+RECORDS_AHEAD = 4_000
+"""Records the strategies beyond the one being read may hold in their first pages: four full pages of
+1,000 (about 5 MB each once parsed), so a full sync's listings stay within a few pages of memory
+whatever the Hub's size and however many authors and search terms are configured; and as many
+strategies as fit when their first pages are small (a window the catalogue knows to be quiet)."""
 
 
 class _ReadAhead:
     """Each strategy's listing pages, fetched by a task of its own, one page ahead of its reader: a
     strategy asks for its next page once its reader has taken the last, so it holds one page at most.
-    A strategy starts once the reader is within STRATEGIES_AHEAD strategies of it."""
+    A strategy starts once the first pages between it and the reader fit in RECORDS_AHEAD."""
 
     def __init__(self, client: HubClient, found: list[Strategy]) -> None:
         self._client, self._found = client, found
@@ -143,7 +144,7 @@ class _ReadAhead:
         await queue.put(None)
 
     async def pages(self, index: int) -> AsyncIterator[list[Any]]:
-        while len(self._tasks) < min(index + 1 + STRATEGIES_AHEAD, len(self._found)):
+        while len(self._tasks) < self._reach(index):
             self._tasks.append(asyncio.create_task(self._fetch(len(self._tasks))))
         queue = self._queues[index]
         while True:
@@ -154,6 +155,18 @@ class _ReadAhead:
             if isinstance(item, Exception):
                 raise item
             yield item
+
+    def _reach(self, index: int) -> int:
+        """How many strategies may have started while strategy `index` is read: it, those before it,
+        and those after it whose first pages add up to RECORDS_AHEAD at most."""
+        reach, held = index + 1, 0
+        while reach < len(self._found):
+            query = self._found[reach].query
+            held += query.probe_size or query.page_size
+            if held > RECORDS_AHEAD:
+                break
+            reach += 1
+        return reach
 
     async def aclose(self) -> None:
         for task in self._tasks:

@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,7 +23,7 @@ from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubResponseError
 from ggufsync_assets.hubsim import HubSimulator
 from ggufsync_assets.settings import Settings
-from ggufsync_assets.sync.discovery import STRATEGIES_AHEAD, Page, discover, strategies
+from ggufsync_assets.sync.discovery import PROBE_MARGIN, RECORDS_AHEAD, Page, discover, strategies
 from ggufsync_assets.sync.window import Window
 from ggufsync_tests.hub.conftest import options_for
 from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED
@@ -131,12 +132,12 @@ def serve() -> Iterator[Callable[[Script], str]]:
         yield lambda script: servers.enter_context(serving(ListingServer(script))).url
 
 
-def read(url: str, settings: Settings = SETTINGS) -> list[Page]:
+def read(url: str, settings: Settings = SETTINGS, window: Window = EVERYTHING) -> list[Page]:
     """What discovery yields from the server at `url`."""
 
     async def main() -> list[Page]:
         async with HubClient(options_for(url)) as client:
-            return [page async for page in discover(client, settings, EVERYTHING)]
+            return [page async for page in discover(client, settings, window)]
 
     return asyncio.run(main())
 
@@ -198,7 +199,10 @@ def test_only_the_next_strategies_ahead_start_while_one_is_read(
         update={"discovery": SETTINGS.discovery.model_copy(update={"authors": authors})}
     )
     order = [TAG, SEARCH, *(AUTHOR + author for author in authors)]
-    started, beyond = order[: 1 + STRATEGIES_AHEAD], order[1 + STRATEGIES_AHEAD]
+    ahead = (
+        RECORDS_AHEAD // strategies(settings, None)[0].query.page_size
+    )  # full pages: a listing of everything
+    started, beyond = order[: 1 + ahead], order[1 + ahead]
     script = Script(
         pages={strategy: [records[i : i + 1]] for i, strategy in enumerate(order)},
         # Held until the strategies that may start have asked, then for a while for the next one,
@@ -209,6 +213,28 @@ def test_only_the_next_strategies_ahead_start_while_one_is_read(
     )
     pages = read(serve(script), settings)
     assert sorted({s for s, _ in script.before_tag_answered}) == sorted(started)
+    assert _ids(pages) == [[r["id"]] for r in records[: len(order)]]
+
+
+def test_strategies_whose_first_pages_are_small_start_together(
+    records: list[dict[str, Any]], serve: Callable[[Script], str]
+) -> None:
+    authors = ["a", "b", "c", "d", "e", "f"]
+    settings = SETTINGS.model_copy(
+        update={"discovery": SETTINGS.discovery.model_copy(update={"authors": authors})}
+    )
+    order = [TAG, SEARCH, *(AUTHOR + author for author in authors)]
+    script = Script(
+        pages={strategy: [records[i : i + 1]] for i, strategy in enumerate(order)},
+        hold_tag_until=lambda script: set(order) <= {s for s, _ in script.requests},
+    )
+    # A window (every record in it) of which the catalogue knows nothing: each first page is small.
+    window = Window(datetime(2000, 1, 1, tzinfo=UTC), None)
+    assert len(order) * PROBE_MARGIN <= RECORDS_AHEAD
+
+    pages = read(serve(script), settings, window)
+
+    assert sorted({s for s, _ in script.before_tag_answered}) == sorted(order)
     assert _ids(pages) == [[r["id"]] for r in records[: len(order)]]
 
 
