@@ -39,7 +39,6 @@ from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.progress import LIVE_SECONDS, HubStats
 from ggufsync_assets.settings import Settings, SyncMode, load_settings
 from ggufsync_assets.settings.layers import config_dir
-from ggufsync_assets.sync.discovery import KnownRepo
 from ggufsync_assets.sync.modes import decide_mode
 from ggufsync_assets.sync.ownership import published_refusal
 from ggufsync_assets.sync.plan import Plan, plan_sync
@@ -209,12 +208,12 @@ def _live_progress(wanted: bool) -> Iterator[None]:
 
 async def _plan(settings: Settings, store: CatalogueStore, window: Any, mode: SyncMode, reason: str) -> Plan:
     known: dict[str, str | None] = {}
-    in_window: list[KnownRepo] = []
+    in_window: list[tuple[str, str | None, list[str]]] = []
     if store.published.exists():
         with store.reader() as con:
             known = dict(con.execute("SELECT repo_id, sha FROM models WHERE removed_at IS NULL").fetchall())
             if window.start is not None:
-                in_window = [KnownRepo(*repo) for repo in repos_modified_since(con, window.start)]
+                in_window = repos_modified_since(con, window.start)
     bar = ProgressLine()
     options = ClientOptions.from_settings(settings, progress_interval_seconds=0.5)
     async with HubClient(options, progress=bar.update) as client:

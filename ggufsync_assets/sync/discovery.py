@@ -20,7 +20,7 @@ case cannot both be right: the first one listed is kept, and any later one is re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -40,7 +40,8 @@ class Method(StrEnum):
 
 
 class KnownRepo(NamedTuple):
-    """A catalogued repo, as far as a listing query selects it."""
+    """A catalogued repo, as far as a listing query selects it (catalogue/store.py:
+    repos_modified_since gives these fields)."""
 
     repo_id: str
     author: str | None
@@ -80,7 +81,7 @@ def strategies(
     settings: Settings,
     modified_since: datetime | None,
     page_size: int = 1000,
-    known: Sequence[KnownRepo] = (),
+    known: Iterable[tuple[str, str | None, list[str]]] = (),
 ) -> list[Strategy]:
     """The configured strategies; for a window (`modified_since`), each first asks for the records
     the catalogue already holds in the window (`known`: its repos modified since then) and a margin."""
@@ -92,7 +93,8 @@ def strategies(
         found += [Strategy(Method.TERM, replace(base, search=t)) for t in settings.discovery.search_terms]
     if modified_since is None:
         return found
-    return [_probing(strategy, known) for strategy in found]
+    repos = [KnownRepo(*repo) for repo in known]
+    return [_probing(strategy, repos) for strategy in found]
 
 
 def _probing(strategy: Strategy, known: Sequence[KnownRepo]) -> Strategy:
@@ -175,7 +177,10 @@ class _ReadAhead:
 
 
 async def discover(
-    client: HubClient, settings: Settings, window: Window, known: Sequence[KnownRepo] = ()
+    client: HubClient,
+    settings: Settings,
+    window: Window,
+    known: Iterable[tuple[str, str | None, list[str]]] = (),
 ) -> AsyncGenerator[Page]:
     """Every strategy's pages, validated and cut to the window, strategy by strategy, each in the
     order the Hub serves them; `known` sizes each strategy's first page (see `strategies`). Read it

@@ -14,7 +14,7 @@ import polars as pl
 from ggufsync_assets.catalogue.contract import MODEL_FRAME, REJECT_FRAME
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.settings import Settings
-from ggufsync_assets.sync.discovery import KnownRepo, discover
+from ggufsync_assets.sync.discovery import discover
 from ggufsync_assets.sync.records import reject_row
 from ggufsync_assets.sync.window import Window
 from ggufsync_assets.sync.writer import SyncWriter, WriteBehind
@@ -73,7 +73,7 @@ async def list_window(
         if batch.rejects:
             writer.add_rejects(pl.DataFrame(batch.rejects, schema=REJECT_FRAME))
 
-    known = [KnownRepo(*repo) for repo in writer.repos_modified_since(window.start)] if window.start else []
+    known = writer.repos_modified_since(window.start) if window.start else []
     async with contextlib.aclosing(discover(client, settings, window, known)) as pages:
         with WriteBehind() as writes:
             async for page in pages:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.settings import Settings, SyncMode
-from ggufsync_assets.sync.discovery import KnownRepo, discover
+from ggufsync_assets.sync.discovery import discover
 from ggufsync_assets.sync.window import Window
 
 
@@ -55,7 +55,7 @@ async def plan_sync(
     settings: Settings,
     window: Window,
     known_shas: dict[str, str | None],
-    known_in_window: Sequence[KnownRepo] = (),
+    known_in_window: Sequence[tuple[str, str | None, list[str]]] = (),
     mode: SyncMode,
     reason: str,
 ) -> Plan:
