@@ -18,6 +18,10 @@ Measures, against simulators on loopback (no quota, and for the comparison 20 ms
   then `model_info(files_metadata=True)` per repo, serially) over our full and our daily sync, with
   every answer 20 ms late; both of ours include process start-up and, like the script, read no
   GGUF header (the same work: every repo and its files);
+- naive_full_ceiling: the naive script's time over that of every repo's tree fetched with plain
+  httpx as many at a time as the sync asks for them (bench/trees_alone.py): the best full-sync
+  ratio any client at that concurrency could reach, with listing, processing, writes and start-up
+  free;
 - tight_429s, quota_use: a full sync whose work needs several windows of a tight advertised quota
   (150 per 20 s): the 429s it got, and the share of the quota it used in the windows it filled.
 With --memory instead: the peak memory of a full sync at --repos and at ten times as many, and
@@ -123,6 +127,12 @@ def steps_alone(sim: HubSimulator, folder: Path) -> float:
     return float(json.loads(steps.output.splitlines()[-1])["seconds"])
 
 
+def trees_alone(sim: HubSimulator, in_flight: int) -> float:
+    """Every repo's tree through plain httpx, `in_flight` at a time, in a process of its own."""
+    trees = run([sys.executable, "-m", "bench.trees_alone", sim.url, str(in_flight)], dict(os.environ), ROOT)
+    return float(json.loads(trees.output.splitlines()[-1])["seconds"])
+
+
 def served(sim: HubSimulator) -> tuple[int, int, int, int]:
     """Requests answered by the Hub's API host since the log was cleared: all, listing pages, tree
     calls, and header reads (Range requests to a file's resolve URL; each also costs a CDN request)."""
@@ -190,6 +200,9 @@ def measure(repos: int, folder: Path) -> dict[str, Any]:
         figures["naive_s"] = naive(slow)
         # Like for like: the naive script reads no GGUF header, so neither do these two syncs.
         env = environment(slow, folder / "slow") | {"GGUFSYNC_GGUF_HEADERS__READ": "false"}
+        figures["trees_alone_s"] = trees_alone(
+            slow, int(env["GGUFSYNC_RATE_LIMITING__MAX_CONCURRENT_REQUESTS"])
+        )
         ours_full = run([str(GGUFSYNC), "sync", "--mode", "full"], env, folder / "slow").seconds
         change_one_percent(slow)
         ours_daily = run([str(GGUFSYNC), "sync", "--mode", "incremental"], env, folder / "slow").seconds
@@ -198,6 +211,7 @@ def measure(repos: int, folder: Path) -> dict[str, Any]:
             "ours_daily_latency_s": ours_daily,
             "naive_full_ratio": figures["naive_s"] / ours_full,
             "naive_daily_ratio": figures["naive_s"] / ours_daily,
+            "naive_full_ceiling": figures["naive_s"] / figures["trees_alone_s"],
         }
     figures |= pacing(folder / "tight")
     figures |= {key: value for key, value in memory(repos, folder).items() if key != "repos"}
@@ -258,6 +272,7 @@ BENCH_KEYS = (
     "query_s",
     "naive_full_ratio",
     "naive_daily_ratio",
+    "naive_full_ceiling",
     "tight_429s",
     "quota_use",
 )
