@@ -35,9 +35,26 @@ def test_max_retries_is_between_zero_and_twenty(value: int) -> None:
     assert _accepts(rate_limiting={"max_retries": value}) == (0 <= value <= 20)
 
 
-@given(st.integers(min_value=-10, max_value=100_000))
-def test_requests_per_hour_must_be_positive(value: int) -> None:
-    assert _accepts(rate_limiting={"requests_per_hour": value}) == (value > 0)
+@given(st.integers(min_value=-10, max_value=20_000_000))
+def test_requests_per_hour_is_positive_and_at_most_ten_million(value: int) -> None:
+    assert _accepts(rate_limiting={"requests_per_hour": value}) == (0 < value <= 10_000_000)
+
+
+@given(st.integers(min_value=-5, max_value=50))
+def test_max_recovery_attempts_is_between_zero_and_ten(value: int) -> None:
+    assert _accepts(error_handling={"max_recovery_attempts": value}) == (0 <= value <= 10)
+
+
+@given(st.integers(min_value=-5, max_value=20_000))
+def test_incremental_window_is_an_hour_to_a_leap_year(value: int) -> None:
+    sync = {"incremental_window_hours": value, "full_sync_threshold_hours": max(value, 1)}
+    assert _accepts(sync_behavior=sync) == (1 <= value <= 24 * 366)
+
+
+@given(st.integers(min_value=-5, max_value=100_000))
+def test_full_sync_threshold_is_at_most_five_leap_years(value: int) -> None:
+    sync = {"incremental_window_hours": 1, "full_sync_threshold_hours": value}
+    assert _accepts(sync_behavior=sync) == (1 <= value <= 24 * 366 * 5)
 
 
 @given(st.floats(allow_nan=False, min_value=-5, max_value=5))
