@@ -453,8 +453,15 @@ class CatalogueStore:
             raise
 
     def reader(self) -> duckdb.DuckDBPyConnection:
-        """A read-only snapshot of the catalogue as last published (see catalogue/snapshot.py)."""
-        return open_snapshot(self.published)
+        """A read-only snapshot of the catalogue as last published (see catalogue/snapshot.py),
+        within this store's memory limit: a sync's checks and exports read through it."""
+        con = open_snapshot(self.published)
+        try:
+            self._limit(con)
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     def published_by(self, run_id: str) -> bool:
         """Whether the published catalogue holds `run_id`'s sync_runs row, that is, whether that run
@@ -479,7 +486,6 @@ class CatalogueStore:
         codec = "zstd" if compress else "uncompressed"
         written = []
         with self.reader() as con:
-            self._limit(con)
             con.execute("SET threads = 1")
             for table in EXPORTED_TABLES:
                 target = self.exports / f"{table}.parquet"

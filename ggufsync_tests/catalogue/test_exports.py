@@ -220,6 +220,15 @@ def test_exports_run_within_the_memory_limit(tmp_path: Path) -> None:
     assert_megabytes(seen[0], 96)
 
 
+def test_readers_of_the_published_catalogue_run_within_the_memory_limit(tmp_path: Path) -> None:
+    store = CatalogueStore(tmp_path / "catalogue.duckdb", memory_limit_mb=96)
+    with store.writer():
+        pass
+    store.publish()
+    with store.reader() as con:
+        assert_megabytes(memory_limit_bytes(con), 96)
+
+
 def large_catalogue(path: Path, repos: int, files_per_repo: int) -> CatalogueStore:
     """A published catalogue of `repos` repos with `files_per_repo` GGUF files each, built in SQL."""
     store = CatalogueStore(path)
