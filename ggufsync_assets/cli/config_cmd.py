@@ -12,6 +12,7 @@ import yaml
 
 from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError, add_settings_options
 from ggufsync_assets.config_deploy.store import ConfigStore
+from ggufsync_assets.hub.safety import file_hosts_warning
 from ggufsync_assets.redaction import MASK, mask_value
 from ggufsync_assets.settings import ConfigError, Environment, Problem, load_settings
 from ggufsync_assets.settings.layers import config_dir, environment_file, flatten, selected_file
@@ -133,6 +134,9 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"ok       {path}  ({note})")
     for warning in store.exposure_warnings(paths):
         print(f"warning: {warning}")
+    for path, (problems, _) in results.items():
+        if not problems and (refused := file_hosts_warning(store.validate(path))):
+            print(f"warning: {path}: {refused}")
     return EXIT_USAGE if any(problems for problems, _ in results.values()) else EXIT_OK
 
 

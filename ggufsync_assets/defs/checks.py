@@ -334,10 +334,24 @@ def build_checks(settings: Settings) -> dict[str, list[Check]]:
                 f"count other than the name's, or a .gguf file of their repo too small to be one): {failed} of "
                 f"{checked}; files refreshed in this run without a size: {sizeless}"
             )
+            # Why their headers did not read (a refused host, a pointer file), where they are kept.
+            reasons = reads.query(
+                """
+                SELECT h.error, count(*) AS files
+                FROM model_files f JOIN gguf_headers h USING (repo_id, path)
+                WHERE f.header_ok = false AND h.error IS NOT NULL
+                  AND f.synced_at >= (SELECT started_at FROM sync_runs WHERE run_id = ?)
+                GROUP BY h.error ORDER BY files DESC, h.error LIMIT 3
+                """,
+                [context.run.run_id],
+            )
+            why = "; ".join(f"{files} x {error}" for error, files in reasons)
             return _blocking(
                 "files_verified",
                 passed=passed,
-                description=description + (f": {_named(broken)}" if broken else ""),
+                description=description
+                + (f": {_named(broken)}" if broken else "")
+                + (f"; header reads: {why}" if why else ""),
                 metadata={"files_checked": checked, "bad_magic": failed, "without_size": sizeless},
             )
 

@@ -12,8 +12,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ggufsync_assets.hub.errors import HubRefused
 from ggufsync_assets.redaction import MASK, redact_text
+from ggufsync_assets.settings import Settings
 
 Origin = tuple[str, str, int | None]
+
+HUB_FILE_HOSTS = ("cas-bridge.xethub.hf.co", "cdn-lfs.hf.co", "cdn-lfs-us-1.hf.co")
+"""Where huggingface.co's resolve URLs send a file's bytes: its Xet bridge and its LFS CDNs."""
 
 
 def _origin(url: str) -> Origin | None:
@@ -76,3 +80,28 @@ class UrlPolicy:
         if self._mask_urls and parts.query and not self.may_carry_token(url):
             url = urlunsplit(parts._replace(query=MASK))
         return redact_text(url, secrets)
+
+
+def refused_file_hosts(endpoint: str, allowed_domains: list[str]) -> list[str]:
+    """The Hub's file hosts that these settings would refuse, for the public Hub's endpoint (a
+    mirror's or a simulator's file hosts are its own): with any of them refused, header reads and
+    file verification cannot fetch a byte."""
+    origin = _origin(endpoint)
+    if origin is None or origin[1] not in ("huggingface.co", "hf.co"):
+        return []
+    policy = UrlPolicy(endpoint, allowed_domains)
+    return [host for host in HUB_FILE_HOSTS if not policy.is_allowed(f"https://{host}/")]
+
+
+def file_hosts_warning(settings: Settings) -> str | None:
+    """What to tell an operator whose settings read files (headers, verification) from hosts their
+    security.allowed_domains leaves out."""
+    if not (settings.gguf_headers.read or settings.validation.enable_file_verification):
+        return None
+    refused = refused_file_hosts(settings.hub.endpoint, settings.security.allowed_domains)
+    if not refused:
+        return None
+    return (
+        f"security.allowed_domains does not cover {', '.join(refused)}, where the Hub serves file "
+        'downloads: GGUF header reads and file verification will be refused; add "hf.co"'
+    )

@@ -24,6 +24,7 @@ from ggufsync_assets.catalogue.contract import FILE_FRAME, HEADER_FRAME, REJECT_
 from ggufsync_assets.gguf.header import GgufHeader
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubError, HubNotFound
+from ggufsync_assets.hub.safety import file_hosts_warning
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.files import repo_files
 from ggufsync_assets.sync.headers import HeaderRead, HeaderReader, header_row, header_targets
@@ -64,6 +65,8 @@ async def refresh_files(
 ) -> FilesResult:
     """Fetch the file tree of every new or changed repo in the window (and only those)."""
     result = FilesResult()
+    if warning := file_hosts_warning(settings):
+        log.warning("%s", warning)
     todo = writer.repos_needing_files(window.start, window.end)
     client.expect_api_requests(len(todo))  # one tree page each, for nearly every repo
     client.progress.add(repos_total=len(todo))

@@ -63,6 +63,38 @@ class TestValidate:
         _, out, _ = run("validate", str(production))
         assert "chmod 600" in out
 
+    def test_warns_when_allowed_domains_leave_out_the_hubs_file_hosts(
+        self, run: Run, write_config: Callable[..., Path]
+    ) -> None:
+        restricted = write_config(
+            {
+                "environment": "staging",
+                "security": {"allowed_domains": ["huggingface.co", "api.huggingface.co"]},
+            },
+            name="sync-config-staging.yaml",
+        )
+        code, out, _ = run("validate", str(restricted))
+        assert code == 0
+        assert (
+            f"warning: {restricted}: security.allowed_domains does not cover cas-bridge.xethub.hf.co" in out
+        )
+        assert 'add "hf.co"' in out
+
+    def test_no_file_host_warning_when_nothing_reads_files(
+        self, run: Run, write_config: Callable[..., Path]
+    ) -> None:
+        restricted = write_config(
+            {
+                "environment": "staging",
+                "security": {"allowed_domains": ["huggingface.co"]},
+                "gguf_headers": {"read": False},
+                "validation": {"enable_file_verification": False},
+            },
+            name="sync-config-staging.yaml",
+        )
+        _, out, _ = run("validate", str(restricted))
+        assert "warning:" not in out
+
     def test_missing_file_exits_2(self, run: Run) -> None:
         code, out, _ = run("validate", "nowhere.yaml")
         assert code == 2

@@ -11,7 +11,7 @@ import pytest
 
 from ggufsync_assets.hub.client import REQUEST_LOGGER, ClientOptions, HubClient, ListingQuery
 from ggufsync_assets.hub.errors import HubRefused, HubResponseError
-from ggufsync_assets.hub.safety import UrlPolicy
+from ggufsync_assets.hub.safety import HUB_FILE_HOSTS, UrlPolicy, refused_file_hosts
 from ggufsync_assets.hubsim import HubSimulator, Repo
 from ggufsync_assets.settings import Settings
 from ggufsync_tests.hub.conftest import TOKEN, ScriptedServer, options_for
@@ -181,3 +181,16 @@ def test_detailed_logging_raises_request_lines_to_info(
 ) -> None:
     with_client(lambda c: c.model_info(hub_sim.state.repos()[0].id), detailed_logging=detailed)
     assert {r.levelno for r in request_lines.records if r.name == REQUEST_LOGGER} == {level}
+
+
+def test_the_default_allowed_domains_cover_the_hubs_file_hosts() -> None:
+    assert refused_file_hosts("https://huggingface.co", Settings().security.allowed_domains) == []
+
+
+def test_allowed_domains_without_hf_co_refuse_every_hub_file_host() -> None:
+    refused = refused_file_hosts("https://huggingface.co", ["huggingface.co", "api.huggingface.co"])
+    assert refused == list(HUB_FILE_HOSTS)
+
+
+def test_another_endpoints_file_hosts_are_not_guessed() -> None:
+    assert refused_file_hosts("https://hub.example.org", ["hub.example.org"]) == []

@@ -90,7 +90,7 @@ WHY = {
         f"repo ids present more than once, compared without case: 1 ({' = '.join(SPELLINGS)})"
     ),
     "files_verified": r"model files failing verification .*: 1 of \d+; .*: "
-    + re.escape(f"{POINTER}/{POINTER_FILE}"),
+    + re.escape(f"{POINTER}/{POINTER_FILE}; header reads: 1 x not a readable GGUF header"),
     "file_types_match_names": r"file names whose quantization their header contradicts: 1 of \d+: "
     + re.escape(f"{MISLABELLED}/Model-Q4_K_M.gguf (name Q4_K_M, header Q8_0)"),
     "rejects_below_bound": re.escape(f"records rejected in this run: {MALFORMED}, above the bound of 1"),
@@ -199,7 +199,9 @@ def mislabelled_file(scenarios: Scenarios) -> Failed:
 
 def lfs_pointer_as_gguf(scenarios: Scenarios) -> Failed:
     # A .gguf file committed without Git LFS: the repo holds the pointer text, not the model.
-    pipeline = scenarios.pipeline("files", {"validation.enable_file_verification": True})
+    pipeline = scenarios.pipeline(
+        "files", {"validation.enable_file_verification": True, "gguf_headers.read": True}
+    )
     pointer = lfs_pointer("0" * 64, 4_683_073_248)
     pipeline.sim.add(POINTER, tags=TAGS, files=[small_file(POINTER_FILE, pointer)], gated=False)
     return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL))
