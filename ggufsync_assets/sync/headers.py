@@ -17,17 +17,22 @@ tokens) and runs on the event loop; stopping at the token list leaves that only 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import statistics
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import polars as pl
+
 from ggufsync_assets.catalogue.contract import HEADER_FRAME
 from ggufsync_assets.gguf.header import GgufHeader, GgufHeaderError, parse_header
 from ggufsync_assets.gguf.memory import kv_bytes_per_token
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubError, HubResponseError
+
+log = logging.getLogger("ggufsync.sync")
 
 HEADER_FIRST_READ = 64 * 1024
 """The model's facts before a tokenizer take a few KiB (more with a long licence or tag list)."""
@@ -128,14 +133,35 @@ RENAMED = {"version": "gguf_version", "quantization": "file_type_label"}
 """GgufHeader fields whose gguf_headers column has another name; the others share theirs."""
 
 
+def _largest(dtype: pl.DataType | type[pl.DataType]) -> int | None:
+    """The largest value an integer column holds (every count, length and type a header states is
+    zero or more); None for other columns."""
+    if dtype == pl.Int32:
+        return 2**31 - 1
+    return 2**63 - 1 if dtype == pl.Int64 else None
+
+
 def header_row(repo_id: str, read: HeaderRead, now: datetime) -> dict[str, Any]:
-    """The gguf_headers row of a read (contract.GGUF_HEADERS)."""
+    """The gguf_headers row of a read (contract.GGUF_HEADERS). A fact no column can hold (a negative
+    length, a 64-bit context length past the largest BIGINT) is stored as unknown and logged, so
+    one odd upload costs its own fact, not its chunk's write."""
     facts: dict[str, Any] = {}
     if read.header is not None:
         named = {RENAMED.get(name, name): value for name, value in dataclasses.asdict(read.header).items()}
         facts = {name: value for name, value in named.items() if name in HEADER_FRAME}
         per_token = kv_bytes_per_token(read.header)
         facts["kv_bytes_per_token"] = round(per_token) if per_token is not None else None
+        for name, value in facts.items():
+            largest = _largest(HEADER_FRAME[name])
+            if largest is not None and value is not None and not 0 <= value <= largest:
+                log.warning(
+                    "%s/%s: header fact %s = %d is out of range; stored as unknown",
+                    repo_id,
+                    read.path,
+                    name,
+                    value,
+                )
+                facts[name] = None
     return {
         "repo_id": repo_id,
         "path": read.path,

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
+import numpy as np
 import pytest
+from gguf import GGUFWriter
 
-from ggufsync_assets.hubsim import HubSimulator, gguf_file
+from ggufsync_assets.hubsim import HubSimulator, gguf_file, small_file
 from ggufsync_assets.sync.discovery import PROBE_MARGIN, strategies
 from ggufsync_assets.sync.window import Window
 from ggufsync_tests.sync.conftest import (
@@ -310,6 +313,41 @@ def test_file_verification_does_not_fail_a_gated_file_it_may_not_read(
 
     assert result.verification_failures == 0
     assert sync.rows("SELECT header_ok FROM model_files") == [(None,)]
+
+
+def _header_out_of_range(folder: Path) -> bytes:
+    """A GGUF file whose header states a 64-bit context length past BIGINT and file type 2**32 - 1."""
+    path = folder / "odd.gguf"
+    writer = GGUFWriter(path, "llama")
+    writer.add_uint64("llama.context_length", 2**63)
+    writer.add_block_count(2)
+    writer.add_uint32("general.file_type", 2**32 - 1)
+    writer.add_tensor("output_norm.weight", np.zeros(4, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path.read_bytes()
+
+
+def test_a_header_fact_no_column_can_hold_is_stored_as_unknown_and_the_rest_is_kept(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync], tmp_path: Path
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=GENEROUS_QUOTA, resolvers_quota=GENEROUS_QUOTA)
+    sim.add(
+        "someone/Odd-GGUF",
+        tags=("gguf",),
+        files=[small_file("odd-Q4_K_M.gguf", _header_out_of_range(tmp_path))],
+    )
+    sync = sync_factory(sim, gguf_headers={"read": True})
+    sync.list()
+
+    result = sync.refresh()
+
+    assert (result.refreshed, result.headers_read) == (1, 1)
+    assert sync.rows(
+        "SELECT context_length, file_type, block_count, architecture, error FROM gguf_headers"
+    ) == [(None, None, 2, "llama", None)]
 
 
 # ----- completeness -----------------------------------------------------------------------------
