@@ -144,6 +144,8 @@ MODEL_FILES = Table(
         Column("download_url", "VARCHAR", pl.String, required=True),
         Column("header_ok", "BOOLEAN", pl.Boolean),
         Column("synced_at", "TIMESTAMPTZ", UTC_TIME, required=True),
+        # Last: a catalogue made before it gets it appended (NULL until its repo is refreshed).
+        Column("is_imatrix", "BOOLEAN", pl.Boolean),
     ),
     key=("repo_id", "path"),
 )

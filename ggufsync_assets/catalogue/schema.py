@@ -68,7 +68,7 @@ CREATE OR REPLACE VIEW logical_files AS
     FROM (
         SELECT f.repo_id, f.logical_file, any_value(f.quantization) AS quantization,
                count(*) AS parts, max(f.split_count) AS split_count, sum(f.size_bytes) AS total_bytes,
-               bool_or(f.is_mmproj) AS is_mmproj
+               bool_or(f.is_mmproj) AS is_mmproj, bool_or(coalesce(f.is_imatrix, false)) AS is_imatrix
         FROM model_files f JOIN models m USING (repo_id)
         WHERE m.removed_at IS NULL
         GROUP BY f.repo_id, f.logical_file
@@ -78,7 +78,7 @@ CREATE OR REPLACE VIEW quantization_summary AS
     SELECT quantization, count(DISTINCT repo_id) AS repos, count(*) AS files,
            sum(total_bytes) AS total_bytes, median(total_bytes) AS median_bytes
     FROM logical_files
-    WHERE NOT is_mmproj AND quantization IS NOT NULL
+    WHERE NOT is_mmproj AND NOT is_imatrix AND quantization IS NOT NULL
     GROUP BY quantization
     ORDER BY repos DESC, quantization;
 
@@ -97,7 +97,7 @@ CREATE OR REPLACE MACRO best_file_under(budget_bytes) AS TABLE
                    PARTITION BY l.repo_id ORDER BY r.quality DESC, l.total_bytes DESC
                ) AS choice
         FROM logical_files l JOIN quantization_ranks r USING (quantization)
-        WHERE NOT l.is_mmproj AND l.total_bytes <= budget_bytes
+        WHERE NOT l.is_mmproj AND NOT l.is_imatrix AND l.total_bytes <= budget_bytes
     )
     WHERE choice = 1
     ORDER BY repo_id;
@@ -124,7 +124,7 @@ CREATE OR REPLACE VIEW file_memory AS
                  max(context_length) AS native_context
           FROM gguf_headers WHERE error IS NULL AND kv_bytes_per_token IS NOT NULL
           GROUP BY repo_id) h USING (repo_id)
-    WHERE NOT l.is_mmproj AND l.total_bytes IS NOT NULL;
+    WHERE NOT l.is_mmproj AND NOT l.is_imatrix AND l.total_bytes IS NOT NULL;
 
 -- The best file of each repo (most bits per weight, then largest) that runs in `gib` GiB at `context`.
 CREATE OR REPLACE MACRO runs_in(gib, context := 8192) AS TABLE

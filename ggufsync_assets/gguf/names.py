@@ -1,4 +1,4 @@
-"""What a file path inside a GGUF repository says: quantization, split part, projector, imatrix.
+"""What a file path inside a GGUF repository says: quantization, split part, projector, importance matrix.
 
 The Hub lists file names long before anything is downloaded, so the catalogue learns most of what it
 knows about a file from its name alone. Everything here is a pure function of the path.
@@ -76,7 +76,12 @@ _QUANT_RE = re.compile(
     re.IGNORECASE,
 )
 _MMPROJ_RE = re.compile(_token("mmproj"), re.IGNORECASE)
-_IMATRIX_RE = re.compile(_token("i1"), re.IGNORECASE)
+# llama-imatrix's output (GGUF since 2025): "imatrix.gguf", "<model>.imatrix.gguf"; data for
+# quantizing, not weights. Weights quantized with one carry "imatrix" elsewhere in their names, if at all.
+_IMATRIX_DATA_RE = re.compile(r"(?<![A-Za-z0-9])imatrix$", re.IGNORECASE)
+# Files over the Hub's 50 GB limit that TheBloke cut with `split` (joined again with `cat`):
+# "<name>.gguf-split-a", "-split-b", ...; only the first part starts with the GGUF header.
+_BYTE_SPLIT_RE = re.compile(r"^(?P<logical>.+\.gguf)-split-(?P<part>[a-z])$", re.IGNORECASE)
 # llama.cpp gguf-split writes "<prefix>-00001-of-00003.gguf"; some uploads insert "-split".
 _SPLIT_RE = re.compile(
     r"^(?P<prefix>.+?)-(?:split-)?(?P<index>\d{1,5})-of-(?P<count>\d{1,5})(?P<suffix>\.gguf)$",
@@ -86,7 +91,8 @@ _SPLIT_RE = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class GgufFileName:
-    """Facts read from a .gguf path; split parts share `logical_file`."""
+    """Facts read from a .gguf path; split parts share `logical_file`. A byte-split part
+    (`byte_split`) knows its index but not how many parts there are: its siblings tell."""
 
     path: str
     quantization: str | None
@@ -94,7 +100,8 @@ class GgufFileName:
     split_count: int | None
     logical_file: str
     is_mmproj: bool
-    imatrix: bool
+    is_imatrix: bool
+    byte_split: bool = False
 
 
 def quantization_labels() -> frozenset[str]:
@@ -114,8 +121,12 @@ def file_type_labels() -> frozenset[str]:
 
 
 def is_gguf_path(path: str) -> bool:
+    """A .gguf file, or a part of one cut with `split`."""
     name = path.rsplit("/", 1)[-1]
-    return len(name) > len(GGUF_SUFFIX) and name.lower().endswith(GGUF_SUFFIX)
+    if len(name) > len(GGUF_SUFFIX) and name.lower().endswith(GGUF_SUFFIX):
+        return True
+    cut = _BYTE_SPLIT_RE.match(name)
+    return cut is not None and len(cut["logical"]) > len(GGUF_SUFFIX)
 
 
 def _quantization_in(text: str) -> str | None:
@@ -133,8 +144,11 @@ def describe(path: str) -> GgufFileName | None:
     folder, _, name = path.rpartition("/")
     split_index = split_count = None
     logical_name = name
-    stem = name[: -len(GGUF_SUFFIX)]
-    if (split := _SPLIT_RE.match(name)) is not None:
+    if (cut := _BYTE_SPLIT_RE.match(name)) is not None:
+        logical_name = cut["logical"]
+        split_index = ord(cut["part"].lower()) - ord("a") + 1
+    stem = logical_name[: -len(GGUF_SUFFIX)]
+    if cut is None and (split := _SPLIT_RE.match(name)) is not None:
         index, count = int(split["index"]), int(split["count"])
         if 1 <= index <= count:
             split_index, split_count = index, count
@@ -154,5 +168,6 @@ def describe(path: str) -> GgufFileName | None:
         split_count=split_count,
         logical_file=path[: len(path) - len(name)] + logical_name,
         is_mmproj=_MMPROJ_RE.search(stem) is not None,
-        imatrix=_IMATRIX_RE.search(stem) is not None,
+        is_imatrix=_IMATRIX_DATA_RE.search(stem) is not None,
+        byte_split=cut is not None,
     )

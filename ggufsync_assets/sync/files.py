@@ -45,6 +45,7 @@ def repo_files(
     files: list[dict[str, Any]] = []
     problems: list[str] = []
     paths: set[str] = set()
+    byte_split: dict[str, list[dict[str, Any]]] = {}  # logical file -> its parts cut with `split`
     for raw in entries:
         try:
             entry = TreeEntry.model_validate(raw)
@@ -60,22 +61,27 @@ def repo_files(
         name = describe(entry.path) if entry.type == "file" else None
         if name is None:
             continue
-        files.append(
-            {
-                "repo_id": repo_id,
-                "path": entry.path,
-                "size_bytes": entry.lfs.size if entry.lfs and entry.lfs.size is not None else entry.size,
-                "quantization": name.quantization,
-                "split_index": name.split_index,
-                "split_count": name.split_count,
-                "logical_file": name.logical_file,
-                "is_mmproj": name.is_mmproj,
-                "lfs_sha256": entry.lfs.oid if entry.lfs else None,
-                "download_url": download_url(endpoint, repo_id, sha, entry.path),
-                "synced_at": now,
-            }
-        )
-    weights = [f for f in files if not f["is_mmproj"]]
+        row = {
+            "repo_id": repo_id,
+            "path": entry.path,
+            "size_bytes": entry.lfs.size if entry.lfs and entry.lfs.size is not None else entry.size,
+            "quantization": name.quantization,
+            "split_index": name.split_index,
+            "split_count": name.split_count,
+            "logical_file": name.logical_file,
+            "is_mmproj": name.is_mmproj,
+            "is_imatrix": name.is_imatrix,
+            "lfs_sha256": entry.lfs.oid if entry.lfs else None,
+            "download_url": download_url(endpoint, repo_id, sha, entry.path),
+            "synced_at": now,
+        }
+        files.append(row)
+        if name.byte_split:
+            byte_split.setdefault(name.logical_file, []).append(row)
+    for parts in byte_split.values():
+        for part in parts:
+            part["split_count"] = len(parts)
+    weights = [f for f in files if not (f["is_mmproj"] or f["is_imatrix"])]
     total = sum(f["size_bytes"] for f in files)
     if total > INT64_MAX:
         problems.append(f"tree: the .gguf files' sizes add up to {total} bytes, more than a catalogue holds")
@@ -87,6 +93,6 @@ def repo_files(
         "quantizations": sorted({f["quantization"] for f in weights if f["quantization"]}),
         "gguf_file_count": len(files),
         "total_gguf_bytes": total if total <= INT64_MAX else None,
-        "has_mmproj": len(weights) < len(files),
+        "has_mmproj": any(f["is_mmproj"] for f in files),
     }
     return RepoFiles(files, summary, problems)

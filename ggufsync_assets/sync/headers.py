@@ -29,6 +29,7 @@ import polars as pl
 from ggufsync_assets.catalogue.contract import HEADER_FRAME
 from ggufsync_assets.gguf.header import GgufHeader, GgufHeaderError, parse_header
 from ggufsync_assets.gguf.memory import kv_bytes_per_token
+from ggufsync_assets.gguf.names import describe
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubError, HubResponseError
 
@@ -57,12 +58,20 @@ class HeaderRead:
 
 
 def header_targets(files: list[dict[str, Any]], *, every_logical_file: bool) -> list[dict[str, Any]]:
-    """The weights files whose header is read: the first part of each logical file (projectors
-    excluded), in path order; only the first of them unless `every_logical_file`."""
+    """The weights files whose header is read: the first part of each logical file (projectors and
+    importance matrices excluded), in path order; only the first of them unless `every_logical_file`."""
     firsts = sorted(
-        (f for f in files if not f["is_mmproj"] and f["split_index"] in (None, 1)), key=lambda f: f["path"]
+        (f for f in files if not (f["is_mmproj"] or f["is_imatrix"]) and f["split_index"] in (None, 1)),
+        key=lambda f: f["path"],
     )
     return firsts if every_logical_file else firsts[:1]
+
+
+def split_by_gguf_split(file: dict[str, Any]) -> bool:
+    """A part written by llama.cpp's gguf-split, whose header carries split.* keys; a part cut with
+    `split` is plain bytes, its first part a whole file's header."""
+    name = describe(file["path"])
+    return file["split_count"] is not None and name is not None and not name.byte_split
 
 
 class FirstReads:

@@ -27,7 +27,13 @@ from ggufsync_assets.hub.errors import HubError, HubNotFound
 from ggufsync_assets.hub.safety import file_hosts_warning
 from ggufsync_assets.settings import Settings
 from ggufsync_assets.sync.files import repo_files
-from ggufsync_assets.sync.headers import HeaderRead, HeaderReader, header_row, header_targets
+from ggufsync_assets.sync.headers import (
+    HeaderRead,
+    HeaderReader,
+    header_row,
+    header_targets,
+    split_by_gguf_split,
+)
 from ggufsync_assets.sync.records import reject_row
 from ggufsync_assets.sync.window import Window
 from ggufsync_assets.sync.writer import SyncWriter, WriteBehind
@@ -222,7 +228,7 @@ class _Inspector:
                     sha,
                     target["path"],
                     size=target["size_bytes"],
-                    whole=target["split_count"] is not None,
+                    whole=split_by_gguf_split(target),
                 )
             )
         if self.verify and found.reads and not found.reads[0].denied:
@@ -241,6 +247,6 @@ class _Inspector:
 
 def _split_matches(model: dict[str, Any], header: GgufHeader) -> bool:
     """The split count a file's name declares is the one its header declares."""
-    if model["split_count"] is None:
+    if not split_by_gguf_split(model):
         return header.split_count in (None, 1)
     return bool(header.split_count == model["split_count"])

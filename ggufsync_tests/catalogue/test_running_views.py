@@ -28,11 +28,15 @@ def writer(tmp_path: Path) -> Any:
         yield writer
 
 
-def catalogue_llama(writer: CatalogueWriter, tmp_path: Path, *, header: bool = True) -> None:
-    """A Llama 3 8B repo with three quantizations, and (if `header`) the header the files step read."""
+def catalogue_llama(
+    writer: CatalogueWriter, tmp_path: Path, *, header: bool = True, extra: tuple[dict[str, Any], ...] = ()
+) -> None:
+    """A Llama 3 8B repo with three quantizations (and `extra` files), and (if `header`) the header
+    the files step read."""
     parsed = parse_header(write_gguf(tmp_path / "llama.gguf", llama_3_8b).data)
     writer.upsert_models(models(model(REPO)), run_id="r1", now=SYNC_1)
     file_rows = [gguf(REPO, f"Meta-Llama-3-8B-Instruct-{q}.gguf", size, q) for q, size in SIZES.items()]
+    file_rows += extra
     per_token = kv_bytes_per_token(parsed)
     header_rows = [
         {
@@ -74,6 +78,16 @@ def test_runs_in_picks_the_most_bits_per_weight_that_fits(writer: CatalogueWrite
     # Q6_K at 8k: 6.6 GB + 1 GiB of KV cache (32 layers x 8 KV heads x (128 + 128) x 2 bytes x 8192)
     # + 512 MiB + 5 % of 6.6 GB = 8.54 GB, 7.95 GiB; Q8_0 needs 10.58 GB, 9.85 GiB.
     assert rows(writer, "SELECT quantization FROM runs_in(8)") == [("Q6_K",)]
+
+
+def test_an_importance_matrix_is_no_file_to_run(writer: CatalogueWriter, tmp_path: Path) -> None:
+    matrix = gguf(REPO, "Meta-Llama-3-8B-Instruct.imatrix.gguf", 5_000_000, None, is_imatrix=True)
+    catalogue_llama(writer, tmp_path, extra=(matrix,))
+    assert rows(writer, "SELECT count(*) FROM logical_files WHERE is_imatrix") == [(1,)]
+    assert rows(writer, "SELECT count(*), count(*) FILTER (WHERE quantization IS NULL) FROM file_memory") == [
+        (3, 0)
+    ]
+    assert rows(writer, "SELECT logical_file FROM runs_in(1)") == []
 
 
 def test_a_longer_context_needs_more_memory(writer: CatalogueWriter, tmp_path: Path) -> None:

@@ -163,12 +163,42 @@ def test_other_files_are_not_projectors(path: str) -> None:
     assert not describe(path).is_mmproj
 
 
-def test_i1_marks_a_weighted_imatrix_quant() -> None:
-    assert describe("Llama-3-8B.i1-Q4_K_M.gguf").imatrix
+@pytest.mark.parametrize("path", ["imatrix.gguf", "Qwen3.5-0.8B.imatrix.gguf", "i1/Model-imatrix.gguf"])
+def test_an_importance_matrix_is_recognised(path: str) -> None:
+    assert describe(path).is_imatrix
 
 
-def test_static_quants_are_not_imatrix() -> None:
-    assert not describe("Llama-3-8B.Q4_K_M.gguf").imatrix
+@pytest.mark.parametrize(
+    "path", ["Llama-3-8B.i1-Q4_K_M.gguf", "Llama-3-8B-imatrix-Q4_K_M.gguf", "imatrixed-Q4_K_M.gguf"]
+)
+def test_weights_quantized_with_an_importance_matrix_are_not_one(path: str) -> None:
+    assert not describe(path).is_imatrix
+
+
+@pytest.mark.parametrize(
+    ("path", "index", "logical_file", "quantization"),
+    [
+        ("falcon-180b-chat.Q2_K.gguf-split-a", 1, "falcon-180b-chat.Q2_K.gguf", "Q2_K"),
+        ("falcon-180b-chat.Q2_K.gguf-split-b", 2, "falcon-180b-chat.Q2_K.gguf", "Q2_K"),
+        ("sub/llama2-70b.Q8_0.gguf-split-D", 4, "sub/llama2-70b.Q8_0.gguf", "Q8_0"),
+    ],
+)
+def test_a_part_cut_with_split_is_a_part_of_its_gguf_file(
+    path: str, index: int, logical_file: str, quantization: str
+) -> None:
+    name = describe(path)
+    assert name is not None
+    assert is_gguf_path(path)
+    assert (name.split_index, name.split_count, name.logical_file) == (index, None, logical_file)
+    assert (name.quantization, name.byte_split) == (quantization, True)
+
+
+@pytest.mark.parametrize(
+    "path", [".gguf-split-a", "model.gguf-split-ab", "model.gguf-split-1", "model.gguf.part1"]
+)
+def test_other_names_after_gguf_are_no_gguf_files(path: str) -> None:
+    assert not is_gguf_path(path)
+    assert describe(path) is None
 
 
 @pytest.mark.parametrize(

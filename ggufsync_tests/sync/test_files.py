@@ -137,6 +137,28 @@ def test_the_summary_describes_the_repos_gguf_files() -> None:
     }
 
 
+def test_parts_cut_with_split_are_one_logical_file_of_as_many_parts() -> None:
+    found = read(
+        [
+            lfs("falcon-180b-chat.Q8_0.gguf-split-a", 40_000),
+            lfs("falcon-180b-chat.Q8_0.gguf-split-b", 40_000),
+            lfs("falcon-180b-chat.Q8_0.gguf-split-c", 10_000),
+            lfs("falcon-180b-chat.Q4_K_M.gguf", 50_000),
+        ]
+    )
+    parts = [row for row in found.files if row["logical_file"] == "falcon-180b-chat.Q8_0.gguf"]
+    assert [(row["split_index"], row["split_count"]) for row in parts] == [(1, 3), (2, 3), (3, 3)]
+    assert found.summary["quantizations"] == ["Q4_K_M", "Q8_0"]
+    assert (found.summary["gguf_file_count"], found.summary["total_gguf_bytes"]) == (4, 140_000)
+
+
+def test_an_importance_matrix_counts_as_a_gguf_file_but_not_as_weights() -> None:
+    found = read([lfs("Model-Q8_0.imatrix.gguf", 300), lfs("Model-Q4_K_M.gguf", 2_500)])
+    assert [row["is_imatrix"] for row in found.files] == [True, False]
+    assert found.summary["quantizations"] == ["Q4_K_M"]
+    assert (found.summary["gguf_file_count"], found.summary["has_mmproj"]) == (2, False)
+
+
 def test_a_repo_without_gguf_files_has_an_empty_summary() -> None:
     found = read([small("README.md")])
     assert found.files == []

@@ -315,6 +315,45 @@ def test_file_verification_does_not_fail_a_gated_file_it_may_not_read(
     assert sync.rows("SELECT header_ok FROM model_files") == [(None,)]
 
 
+def test_the_header_read_is_a_weights_files_not_an_importance_matrixs(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=GENEROUS_QUOTA, resolvers_quota=GENEROUS_QUOTA)
+    files = [
+        gguf_file("imatrix.gguf", quant="F32", size=1 << 20),
+        gguf_file("qwen2.5-7b-instruct-q4_k_m.gguf"),
+    ]
+    sim.add("someone/Qwen2.5-7B-Instruct-i1-GGUF", tags=("gguf",), files=files)
+    sync = sync_factory(sim, gguf_headers={"read": True})
+    sync.list()
+    sync.refresh()
+
+    assert sync.rows("SELECT path FROM gguf_headers") == [("qwen2.5-7b-instruct-q4_k_m.gguf",)]
+
+
+def test_a_file_cut_with_split_is_read_and_verified_from_its_first_part(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=GENEROUS_QUOTA, resolvers_quota=GENEROUS_QUOTA)
+    first = gguf_file(
+        "llama-2-70b.Q8_0.gguf-split-a", "meta-llama/Llama-2-70b-chat-hf", "Q8_0", size=40 << 30
+    )
+    rest = small_file("llama-2-70b.Q8_0.gguf-split-b", b"\0" * 1024)
+    sim.add("TheBloke/Llama-2-70B-GGUF", tags=(), files=[first, rest])
+    sync = sync_factory(sim, gguf_headers={"read": True}, validation={"enable_file_verification": True})
+    sync.list()
+
+    result = sync.refresh()
+
+    assert (result.refreshed, result.verification_failures) == (1, 0)
+    assert sync.rows("SELECT path, file_type_label, error FROM gguf_headers") == [
+        ("llama-2-70b.Q8_0.gguf-split-a", "Q8_0", None)
+    ]
+    assert sync.rows("SELECT logical_file, parts, split_count FROM logical_files") == [
+        ("llama-2-70b.Q8_0.gguf", 2, 2)
+    ]
+
+
 def _header_out_of_range(folder: Path) -> bytes:
     """A GGUF file whose header states a 64-bit context length past BIGINT and file type 2**32 - 1."""
     path = folder / "odd.gguf"
