@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,15 @@ from ggufsync_assets.hubsim import HubSimulator
 
 HUB_NOW = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
 """The fixed 'now' of simulated Hubs in tests, so that every run sees the same repos."""
+
+_GGUF_FILE = re.compile(r".+\.gguf(?:-split-[a-z]|\.part[1-9][0-9]*of[1-9][0-9]*)?", re.IGNORECASE)
+
+
+def is_gguf_file(path: str) -> bool:
+    """Ground truth, written apart from the code under test: a .gguf file, or a part of one cut with
+    `split` (TheBloke's `-split-a`, mradermacher's `.part1of2`)."""
+    return _GGUF_FILE.fullmatch(path.rsplit("/", 1)[-1]) is not None
+
 
 HUB_SEED = 1234
 SMALL_HUB = 40

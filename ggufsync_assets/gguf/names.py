@@ -79,9 +79,13 @@ _MMPROJ_RE = re.compile(_token("mmproj"), re.IGNORECASE)
 # llama-imatrix's output (GGUF since 2025): "imatrix.gguf", "<model>.imatrix.gguf"; data for
 # quantizing, not weights. Weights quantized with one carry "imatrix" elsewhere in their names, if at all.
 _IMATRIX_DATA_RE = re.compile(r"(?<![A-Za-z0-9])imatrix$", re.IGNORECASE)
-# Files over the Hub's 50 GB limit that TheBloke cut with `split` (joined again with `cat`):
-# "<name>.gguf-split-a", "-split-b", ...; only the first part starts with the GGUF header.
-_BYTE_SPLIT_RE = re.compile(r"^(?P<logical>.+\.gguf)-split-(?P<part>[a-z])$", re.IGNORECASE)
+# Files over the Hub's 50 GB limit cut with `split` (joined again with `cat`): TheBloke's
+# "<name>.gguf-split-a", "-split-b", ... and mradermacher's "<name>.gguf.part1of2", "part2of2";
+# only the first part starts with the GGUF header.
+_BYTE_SPLIT_RE = re.compile(
+    r"^(?P<logical>.+\.gguf)(?:-split-(?P<letter>[a-z])|\.part(?P<index>\d{1,3})of(?P<count>\d{1,3}))$",
+    re.IGNORECASE,
+)
 # llama.cpp gguf-split writes "<prefix>-00001-of-00003.gguf"; some uploads insert "-split".
 _SPLIT_RE = re.compile(
     r"^(?P<prefix>.+?)-(?:split-)?(?P<index>\d{1,5})-of-(?P<count>\d{1,5})(?P<suffix>\.gguf)$",
@@ -91,8 +95,9 @@ _SPLIT_RE = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class GgufFileName:
-    """Facts read from a .gguf path; split parts share `logical_file`. A byte-split part
-    (`byte_split`) knows its index but not how many parts there are: its siblings tell."""
+    """Facts read from a .gguf path; split parts share `logical_file`. A part cut with `split`
+    (`byte_split`) knows its index, and its count when its name says (`.part1of2`); a `-split-a`
+    part's siblings tell how many there are."""
 
     path: str
     quantization: str | None
@@ -126,7 +131,15 @@ def is_gguf_path(path: str) -> bool:
     if len(name) > len(GGUF_SUFFIX) and name.lower().endswith(GGUF_SUFFIX):
         return True
     cut = _BYTE_SPLIT_RE.match(name)
-    return cut is not None and len(cut["logical"]) > len(GGUF_SUFFIX)
+    return cut is not None and len(cut["logical"]) > len(GGUF_SUFFIX) and _part_of(cut) is not None
+
+
+def _part_of(cut: re.Match[str]) -> tuple[int, int | None] | None:
+    """A byte-split part's index and (when its name says) count; None for a numbering that cannot be."""
+    if cut["letter"]:
+        return ord(cut["letter"].lower()) - ord("a") + 1, None
+    index, count = int(cut["index"]), int(cut["count"])
+    return (index, count) if 1 <= index <= count else None
 
 
 def _quantization_in(text: str) -> str | None:
@@ -144,9 +157,9 @@ def describe(path: str) -> GgufFileName | None:
     folder, _, name = path.rpartition("/")
     split_index = split_count = None
     logical_name = name
-    if (cut := _BYTE_SPLIT_RE.match(name)) is not None:
+    if (cut := _BYTE_SPLIT_RE.match(name)) is not None and (part := _part_of(cut)) is not None:
         logical_name = cut["logical"]
-        split_index = ord(cut["part"].lower()) - ord("a") + 1
+        split_index, split_count = part
     stem = logical_name[: -len(GGUF_SUFFIX)]
     if cut is None and (split := _SPLIT_RE.match(name)) is not None:
         index, count = int(split["index"]), int(split["count"])

@@ -82,9 +82,12 @@ def gguf_file(
     *,
     split: tuple[int, int] = (0, 1),
     size: int | None = None,
+    file_type_last: bool = False,
 ) -> HubFile:
-    """A .gguf file for hand-built repos: a realistic size for `base_model` at `quant` unless given."""
+    """A .gguf file for hand-built repos: a realistic size for `base_model` at `quant` unless given;
+    `file_type_last` lays its header out as llama-quantize has since 2025 (GGUFSpec)."""
     family = FAMILIES_BY_BASE_MODEL[base_model]
     whole = round(family.parameters * quantization(quant).bits_per_weight / 8) + (32 << 20)
-    spec = GGUFSpec(family, quant, family.name.replace("-", " "), "model", split[0], split[1])
+    name = family.name.replace("-", " ")
+    spec = GGUFSpec(family, quant, name, "model", split[0], split[1], file_type_last=file_type_last)
     return lfs_file(path, size or whole // split[1], key=f"manual:{base_model}:{quant}", gguf=spec)

@@ -41,6 +41,10 @@ from ggufsync_assets.hubsim.realism import Realism
 from ggufsync_assets.hubsim.repos import Gated, Repo, hub_timestamp, to_millis
 
 WINDOW_START = datetime(2023, 8, 1, tzinfo=UTC)
+FILE_TYPE_LAST_SINCE = datetime(2025, 1, 1, tzinfo=UTC)
+"""From here on llama-quantize writes general.file_type after the tokenizer (GGUFSpec.file_type_last)."""
+IMATRIX_GGUF_SINCE = datetime(2025, 7, 1, tzinfo=UTC)
+"""From here on llama-imatrix writes its importance matrix as GGUF: `<stem>.imatrix.gguf`, `imatrix.gguf`."""
 """llama.cpp moved to GGUF in August 2023: most repos are created after this, a few before."""
 
 _GITATTRIBUTES = (
@@ -105,6 +109,8 @@ Case = Literal[
     "split-llama",
     "split-dashes",
     "split-folder",
+    "split-bytes",
+    "split-parts",
     "vision",
     "imatrix-repo",
     "no-license",
@@ -123,7 +129,9 @@ _FORCED: tuple[Forced, ...] = (
     ("no-summary", None, None),
     ("no-gguf-files", None, None),
     ("untagged", None, None),
-    ("split-dashes", "TheBloke", "meta-llama/Llama-2-70b-chat-hf"),
+    ("split-dashes", "MaziyarPanahi", "meta-llama/Llama-3.1-70B-Instruct"),
+    ("split-bytes", "TheBloke", "meta-llama/Llama-2-70b-chat-hf"),
+    ("split-parts", "mradermacher", "meta-llama/Llama-3.1-70B-Instruct"),
     ("split-folder", "unsloth", "deepseek-ai/DeepSeek-R1"),
     ("imatrix-repo", "mradermacher", None),
     ("gated-manual", None, None),
@@ -307,7 +315,7 @@ class RepoGenerator:
             library_name="gguf" if "gguf" in tags else None,
             card_data=card,
             gguf=summary,
-            recipe=Recipe(draft.family, draft.stem, draft.style, draft.author),
+            recipe=_recipe(draft),
             **self._popularity(rng, draft),
         )
 
@@ -393,7 +401,7 @@ class RepoGenerator:
     def _files(self, rng: random.Random, draft: _Draft, case: Case | None, quirks: _Quirks) -> list[HubFile]:
         """The LFS files: quantizations (split when too big), projectors, imatrix. Draws from `rng`
         whatever the quirks, so that they change nothing else about the repo."""
-        recipe = Recipe(draft.family, draft.stem, draft.style, draft.author)
+        recipe = _recipe(draft)
         key = f"{self.seed}:{draft.repo_id}"
         files: list[HubFile] = []
         projector = (
@@ -407,7 +415,10 @@ class RepoGenerator:
         if draft.style.imatrix:
             family = draft.family
             size = family.block_count * (6 * family.embedding_length + family.feed_forward_length) * 4
-            files.append(lfs_file(draft.style.imatrix.format(stem=draft.stem), size + 4096, key=key))
+            name = draft.style.imatrix.format(stem=draft.stem)
+            if draft.created >= IMATRIX_GGUF_SINCE:
+                name = name.removesuffix(".dat") + ".gguf"
+            files.append(lfs_file(name, size + 4096, key=key))
         return files
 
     def _metadata(
@@ -477,6 +488,11 @@ class RepoGenerator:
         return dict(zip(order, _FORCED, strict=False))
 
 
+def _recipe(draft: _Draft) -> Recipe:
+    since_2025 = draft.created >= FILE_TYPE_LAST_SINCE
+    return Recipe(draft.family, draft.stem, draft.style, draft.author, quantized_since_2025=since_2025)
+
+
 @dataclass(slots=True)
 class _Draft:
     """A repo half-built: the choices its files and metadata are then drawn from."""
@@ -539,19 +555,37 @@ def _quant_files(recipe: Recipe, quant: str, key: str) -> list[HubFile]:
     name = _gguf_name(style, recipe.stem, quant)
     model_name = recipe.stem.replace("-", " ").replace("_", " ")
     shards = math.ceil(total / style.shard_max)
-    if shards == 1:
-        spec = GGUFSpec(family, quant, model_name, quantized_by=recipe.quantized_by)
-        return [lfs_file(name, total, key=key, gguf=spec)]
+    # A conversion (F16, BF16, F32) keeps general.file_type where convert_hf_to_gguf wrote it.
+    last = recipe.quantized_since_2025 and quant not in ("F16", "BF16", "F32")
+    if shards == 1 or style.split_naming in ("bytes", "parts"):
+        spec = GGUFSpec(family, quant, model_name, quantized_by=recipe.quantized_by, file_type_last=last)
+        if shards == 1:
+            return [lfs_file(name, total, key=key, gguf=spec)]
+        # Cut with `split`: the first part starts with the whole file's header, the rest are bytes.
+        return [
+            lfs_file(
+                f"{name}-split-{chr(ord('a') + shard)}"
+                if style.split_naming == "bytes"
+                else f"{name}.part{shard + 1}of{shards}",
+                _shard_size(total, shards, shard),
+                key=key,
+                gguf=spec if shard == 0 else None,
+            )
+            for shard in range(shards)
+        ]
     base = name.removesuffix(".gguf")
     folder = {"none": "", "quant": f"{quant}/", "file": f"{base}/"}[style.folder]
     infix = "-split" if style.split_naming == "split" else ""
     files = []
     for shard in range(shards):
-        size = total // shards + (total % shards if shard == shards - 1 else 0)
         path = f"{folder}{base}{infix}-{shard + 1:05d}-of-{shards:05d}.gguf"
-        spec = GGUFSpec(family, quant, model_name, "model", shard, shards, recipe.quantized_by)
-        files.append(lfs_file(path, size, key=key, gguf=spec))
+        spec = GGUFSpec(family, quant, model_name, "model", shard, shards, recipe.quantized_by, last)
+        files.append(lfs_file(path, _shard_size(total, shards, shard), key=key, gguf=spec))
     return files
+
+
+def _shard_size(total: int, shards: int, shard: int) -> int:
+    return total // shards + (total % shards if shard == shards - 1 else 0)
 
 
 def _projector_files(recipe: Recipe, key: str) -> list[HubFile]:

@@ -41,6 +41,9 @@ class GGUFSpec:
     split_no: int = 0
     split_count: int = 1
     quantized_by: str | None = None
+    file_type_last: bool = False
+    """llama-quantize since 2025 (ggml's gguf_set_val removes a key, then appends it) writes
+    general.file_type and general.quantization_version after every key it copied, tokenizer included."""
 
 
 _SYLLABLES = [c + v for c in "bcdfghjklmnprstv" for v in "aeio"]
@@ -181,8 +184,9 @@ def _add_model_metadata(writer: GGUFWriter, spec: GGUFSpec) -> None:
     writer.add_head_count(family.head_count)
     writer.add_head_count_kv(family.head_count_kv)
     writer.add_vocab_size(family.tokenizer.vocab_size)
-    writer.add_file_type(quantization(spec.quant).file_type)
-    writer.add_quantization_version(2)
+    if not spec.file_type_last:
+        writer.add_file_type(quantization(spec.quant).file_type)
+        writer.add_quantization_version(2)
     writer.add_tokenizer_model(family.tokenizer.model)
     tokens = TokenArray(family.tokenizer, GGUFValueType.STRING)
     types = TokenArray(family.tokenizer, GGUFValueType.INT32)
@@ -192,6 +196,9 @@ def _add_model_metadata(writer: GGUFWriter, spec: GGUFSpec) -> None:
     writer.add_eos_token_id(family.tokenizer.eos_id)
     if family.tokenizer.chat_template is not None:
         writer.add_chat_template(family.tokenizer.chat_template)
+    if spec.file_type_last:
+        writer.add_file_type(quantization(spec.quant).file_type)
+        writer.add_quantization_version(2)
 
 
 def _add_projector_metadata(writer: GGUFWriter, spec: GGUFSpec) -> None:

@@ -49,15 +49,17 @@ class Style:
     """How a publisher names and lays out its GGUF repos.
 
     `menu` lists the quantizations it offers, each carried with probability `take`; `naming` and
-    `split_naming` shape file names (an `OddNaming` hides the quantization), `folder` where split
-    shards go, and `shard_max` the size above which a file is split. `finetune_share` is how often it
+    `split_naming` shape file names (an `OddNaming` hides the quantization; "bytes" is TheBloke's
+    `<file>.gguf-split-a` and "parts" mradermacher's `<file>.gguf.part1of2`: parts cut with `split`,
+    the first holding the header), `folder` where split shards go, and `shard_max` the size above
+    which a file is split. `finetune_share` is how often it
     quantizes a finetune rather than the upstream model, and `boost` scales its downloads.
     """
 
     menu: tuple[str, ...]
     take: float
     naming: Literal["dash", "dot", "lower-dot", "lower-dash"] | OddNaming
-    split_naming: Literal["llama", "split"]
+    split_naming: Literal["llama", "split", "bytes", "parts"]
     folder: Literal["none", "quant", "file"]
     shard_max: int
     imatrix: str | None = None
@@ -75,6 +77,8 @@ class Recipe:
     stem: str
     style: Style
     quantized_by: str
+    quantized_since_2025: bool = False
+    """Quantized by a llama.cpp that writes general.file_type last (GGUFSpec.file_type_last)."""
 
 
 PUBLISHERS: dict[str, tuple[float, Style]] = {
@@ -97,7 +101,7 @@ PUBLISHERS: dict[str, tuple[float, Style]] = {
             ),
             take=0.8,
             naming="dot",
-            split_naming="split",
+            split_naming="parts",
             folder="none",
             shard_max=48 * _GB,
             finetune_share=0.75,
@@ -155,7 +159,7 @@ PUBLISHERS: dict[str, tuple[float, Style]] = {
             menu=_LEGACY,
             take=0.95,
             naming="lower-dot",
-            split_naming="split",
+            split_naming="bytes",
             folder="none",
             shard_max=48 * _GB,
             finetune_share=0.4,
@@ -336,7 +340,7 @@ MRADERMACHER_IMATRIX = Style(
     ),
     take=0.85,
     naming="dot",
-    split_naming="split",
+    split_naming="parts",
     folder="none",
     shard_max=48 * _GB,
     imatrix="imatrix.dat",

@@ -78,9 +78,9 @@ def repo_files(
         files.append(row)
         if name.byte_split:
             byte_split.setdefault(name.logical_file, []).append(row)
-    for parts in byte_split.values():
+    for parts in byte_split.values():  # "-split-a" names do not say how many parts there are
         for part in parts:
-            part["split_count"] = len(parts)
+            part["split_count"] = part["split_count"] or len(parts)
     weights = [f for f in files if not (f["is_mmproj"] or f["is_imatrix"])]
     total = sum(f["size_bytes"] for f in files)
     if total > INT64_MAX:

@@ -99,13 +99,23 @@ class HeaderReader:
     first_reads: FirstReads = field(default_factory=FirstReads)
 
     async def read(
-        self, repo_id: str, sha: str, path: str, *, size: int | None, whole: bool = False
+        self,
+        repo_id: str,
+        sha: str,
+        path: str,
+        *,
+        size: int | None,
+        whole: bool = False,
+        file_type_needed: bool = False,
     ) -> HeaderRead:
         """The header of `path` at commit `sha`, in as few Range requests as its size allows: up to the
         tokenizer's token list when the model's facts come before it, all of it when `whole` (or
-        when they do not)."""
+        when they do not). With `file_type_needed` (a name that says no quantization), a header whose
+        general.file_type is not before its tokenizer is read on to it: llama-quantize since 2025
+        writes that key last."""
         limit = min(size, self.max_bytes) if size else self.max_bytes
         length, bytes_read, requests = min(self.first_reads.length(), limit), 0, 0
+        stop_at_tokenizer = not whole
         while True:
             try:
                 data = await self.client.read_range(repo_id, path, 0, length - 1, revision=sha)
@@ -117,11 +127,21 @@ class HeaderReader:
                 return HeaderRead(path, None, bytes_read, requests + 1, f"could not be fetched: {exc}")
             requests, bytes_read = requests + 1, bytes_read + len(data)
             try:
-                parsed = parse_header(data, stop_at_tokenizer=not whole)
+                parsed = parse_header(data, stop_at_tokenizer=stop_at_tokenizer)
+                if (
+                    stop_at_tokenizer
+                    and file_type_needed
+                    and parsed.header_complete
+                    and parsed.file_type is None
+                ):
+                    stop_at_tokenizer = False
+                    parsed = parse_header(data, stop_at_tokenizer=False)
             except GgufHeaderError as exc:
                 return HeaderRead(path, None, bytes_read, requests, f"not a readable GGUF header: {exc}")
             if parsed.header_complete:
-                if (needed := parsed.stopped_at or parsed.kv_end) is not None:
+                # Only reads that stop at the tokenizer teach the first read: a whole header is
+                # megabytes, which every other read would then ask for.
+                if stop_at_tokenizer and (needed := parsed.stopped_at or parsed.kv_end) is not None:
                     self.first_reads.add(needed)
                 return HeaderRead(path, parsed, bytes_read, requests)
             if len(data) < length or (size is not None and length >= size):

@@ -229,6 +229,7 @@ class _Inspector:
                     target["path"],
                     size=target["size_bytes"],
                     whole=split_by_gguf_split(target),
+                    file_type_needed=target["quantization"] is None,
                 )
             )
         if self.verify and found.reads and not found.reads[0].denied:

@@ -176,25 +176,28 @@ def test_weights_quantized_with_an_importance_matrix_are_not_one(path: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("path", "index", "logical_file", "quantization"),
+    ("path", "index", "count", "logical_file", "quantization"),
     [
-        ("falcon-180b-chat.Q2_K.gguf-split-a", 1, "falcon-180b-chat.Q2_K.gguf", "Q2_K"),
-        ("falcon-180b-chat.Q2_K.gguf-split-b", 2, "falcon-180b-chat.Q2_K.gguf", "Q2_K"),
-        ("sub/llama2-70b.Q8_0.gguf-split-D", 4, "sub/llama2-70b.Q8_0.gguf", "Q8_0"),
+        ("falcon-180b-chat.Q2_K.gguf-split-a", 1, None, "falcon-180b-chat.Q2_K.gguf", "Q2_K"),
+        ("falcon-180b-chat.Q2_K.gguf-split-b", 2, None, "falcon-180b-chat.Q2_K.gguf", "Q2_K"),
+        ("sub/llama2-70b.Q8_0.gguf-split-D", 4, None, "sub/llama2-70b.Q8_0.gguf", "Q8_0"),
+        ("Llama-3.3-70B-Instruct.Q8_0.gguf.part1of2", 1, 2, "Llama-3.3-70B-Instruct.Q8_0.gguf", "Q8_0"),
+        ("Llama-3.1-405B.i1-Q2_K.gguf.part4of4", 4, 4, "Llama-3.1-405B.i1-Q2_K.gguf", "Q2_K"),
     ],
 )
 def test_a_part_cut_with_split_is_a_part_of_its_gguf_file(
-    path: str, index: int, logical_file: str, quantization: str
+    path: str, index: int, count: int | None, logical_file: str, quantization: str
 ) -> None:
     name = describe(path)
     assert name is not None
     assert is_gguf_path(path)
-    assert (name.split_index, name.split_count, name.logical_file) == (index, None, logical_file)
+    assert (name.split_index, name.split_count, name.logical_file) == (index, count, logical_file)
     assert (name.quantization, name.byte_split) == (quantization, True)
 
 
 @pytest.mark.parametrize(
-    "path", [".gguf-split-a", "model.gguf-split-ab", "model.gguf-split-1", "model.gguf.part1"]
+    "path",
+    [".gguf-split-a", "model.gguf-split-ab", "model.gguf-split-1", "model.gguf.part1", "model.gguf.part3of2"],
 )
 def test_other_names_after_gguf_are_no_gguf_files(path: str) -> None:
     assert not is_gguf_path(path)
@@ -254,7 +257,7 @@ def test_impossible_split_numbers_are_not_splits(path: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["README.md", ".gitattributes", "Model-Q4_K_M.gguf.part1of2", "Model.i1-Q6_K.gguf.part2of2", "a/.gguf"],
+    ["README.md", ".gitattributes", "Model-Q4_K_M.gguf.bak", "Model.i1-Q6_K.gguf.part0of2", "a/.gguf"],
 )
 def test_non_gguf_paths_are_not_described(path: str) -> None:
     assert describe(path) is None

@@ -69,6 +69,8 @@ def test_a_small_hub_plants_every_edge_case() -> None:
     )
     assert any(re.search(r"-Q8_0-00001-of-0000\d\.gguf$", p) for p in paths)
     assert any(re.search(r"-split-00001-of-0000\d\.gguf$", p) for p in paths)
+    assert any(p.endswith(".gguf-split-b") for p in paths)
+    assert any(re.search(r"\.gguf\.part2of\d$", p) for p in paths)
     assert any(re.fullmatch(r"UD-Q4_K_XL/.+-UD-Q4_K_XL-00001-of-000\d\d\.gguf", p) for p in paths)
     assert any(p.startswith("mmproj") for p in paths)
     assert any(p.endswith((".imatrix", "imatrix.dat")) for p in paths)

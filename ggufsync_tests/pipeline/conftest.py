@@ -30,6 +30,7 @@ from ggufsync_assets.defs.resources import SyncResource
 from ggufsync_assets.hubsim import HubSimulator, Repo, RequestRecord
 from ggufsync_assets.settings import Settings, SyncMode
 from ggufsync_assets.settings.layers import CONFIG_DIR_VARIABLE
+from ggufsync_tests.hub_fixtures import is_gguf_file
 from ggufsync_tests.instances import sync_instance
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +48,6 @@ _LEAKY_NAMES = ("SYNC_ENVIRONMENT", "SYNC_MODE", "MAX_CONCURRENCY", "LOG_LEVEL",
 # ----- the Hub's ground truth -------------------------------------------------------------------
 
 
-def is_gguf_path(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return len(name) > len(".gguf") and name.lower().endswith(".gguf")
-
-
 def discoverable(repo: Repo, authors: list[str]) -> bool:
     """What a sync can find: the gguf tag, "gguf" in the repo name, or a configured publisher."""
     return (
@@ -66,7 +62,7 @@ def gguf_repos(sim: HubSimulator, authors: list[str]) -> dict[str, Repo]:
     return {
         repo.id: repo
         for repo in sim.state.repos()
-        if not repo.private and any(is_gguf_path(f.path) for f in repo.files) and discoverable(repo, authors)
+        if not repo.private and any(is_gguf_file(f.path) for f in repo.files) and discoverable(repo, authors)
     }
 
 

@@ -15,12 +15,12 @@ import pytest
 
 from ggufsync_assets.hubsim import Repo, gguf_file
 from ggufsync_assets.settings import SyncMode
+from ggufsync_tests.hub_fixtures import is_gguf_file
 from ggufsync_tests.pipeline.conftest import (
     LISTING_PATH,
     NO_HEADER_READS,
     Pipeline,
     SyncRun,
-    is_gguf_path,
     running_pipeline,
 )
 
@@ -136,7 +136,7 @@ def test_an_incremental_sync_picks_up_the_edited_repos_new_sha_and_files(
         "SELECT sha, last_modified, files_sha FROM models WHERE repo_id = ?", edited.id
     ) == [(edited.sha, edited.last_modified, edited.sha)]
     found = set(incremental.rows("SELECT path, size_bytes FROM model_files WHERE repo_id = ?", edited.id))
-    assert found == {(f.path, f.size) for f in edited.files if is_gguf_path(f.path)}
+    assert found == {(f.path, f.size) for f in edited.files if is_gguf_file(f.path)}
 
 
 def test_an_incremental_sync_catalogues_the_added_repo(incremental: SyncRun, changes: HubChanges) -> None:

@@ -52,6 +52,7 @@ RENAMED = ("fresh-publisher/Renamed-GGUF", "fresh-publisher/renamed-gguf")
 SPELLINGS = ("old-publisher/Stale-GGUF", "old-publisher/stale-gguf")
 DELETED = "fresh-publisher/Deleted-GGUF"
 MISLABELLED = "fresh-publisher/Mislabelled-GGUF"
+FILE_TYPE_LAST = "fresh-publisher/Quantized-2025-GGUF"
 POINTER = "fresh-publisher/Pointer-GGUF"
 POINTER_FILE = "pointer-Q4_K_M.gguf"
 MALFORMED = 3
@@ -92,7 +93,8 @@ WHY = {
     "files_verified": r"model files failing verification .*: 1 of \d+; .*: "
     + re.escape(f"{POINTER}/{POINTER_FILE}; header reads: 1 x not a readable GGUF header"),
     "file_types_match_names": r"file names whose quantization their header contradicts: 1 of \d+: "
-    + re.escape(f"{MISLABELLED}/Model-Q4_K_M.gguf (name Q4_K_M, header Q8_0)"),
+    + re.escape(f"{MISLABELLED}/Model-Q4_K_M.gguf (name Q4_K_M, header Q8_0)")
+    + r"; not compared, the file type being after the tokenizer: [1-9]\d*",
     "rejects_below_bound": re.escape(f"records rejected in this run: {MALFORMED}, above the bound of 1"),
     "listed_equals_catalogued": re.escape(
         f"present in the window but not listed (gone from the Hub?): {DELETED}"
@@ -194,6 +196,9 @@ def mislabelled_file(scenarios: Scenarios) -> Failed:
     pipeline.sim.add(
         MISLABELLED, tags=TAGS, files=[gguf_file("Model-Q4_K_M.gguf", quant="Q8_0")], gated=False
     )
+    # And a file whose header states its type only after the tokenizer: not compared, and said so.
+    late = gguf_file("Model-Q4_K_M.gguf", file_type_last=True)
+    pipeline.sim.add(FILE_TYPE_LAST, tags=TAGS, files=[late], gated=False)
     return Failed(pipeline, pipeline.sync(SyncMode.INCREMENTAL))
 
 

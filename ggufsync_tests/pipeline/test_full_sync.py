@@ -12,12 +12,12 @@ import pytest
 from ggufsync_assets.catalogue.store import EXPORTED_TABLES
 from ggufsync_assets.catalogue.web_exports import DOCUMENTS
 from ggufsync_assets.settings import SyncMode
+from ggufsync_tests.hub_fixtures import is_gguf_file
 from ggufsync_tests.pipeline.conftest import (
     LISTING_PATH,
     Pipeline,
     SyncRun,
     base_models_of,
-    is_gguf_path,
     license_of,
     running_pipeline,
 )
@@ -105,7 +105,7 @@ def test_every_repo_we_may_read_has_the_header_of_one_weights_file(full: SyncRun
 
 def test_model_files_are_the_hubs_gguf_files_with_their_sizes(full: SyncRun) -> None:
     expected = {
-        (repo.id, f.path, f.size) for repo in full.truth.values() for f in repo.files if is_gguf_path(f.path)
+        (repo.id, f.path, f.size) for repo in full.truth.values() for f in repo.files if is_gguf_file(f.path)
     }
     assert set(full.rows("SELECT repo_id, path, size_bytes FROM model_files")) == expected
     assert any("/" in path for _, path, _ in expected)  # files in folders are found too
@@ -115,8 +115,8 @@ def test_each_repos_file_count_and_bytes_sum_its_gguf_files(full: SyncRun) -> No
     found = full.rows("SELECT repo_id, gguf_file_count, total_gguf_bytes FROM models")
     assert {r[0]: r[1:] for r in found} == {
         repo.id: (
-            sum(1 for f in repo.files if is_gguf_path(f.path)),
-            sum(f.size for f in repo.files if is_gguf_path(f.path)),
+            sum(1 for f in repo.files if is_gguf_file(f.path)),
+            sum(f.size for f in repo.files if is_gguf_file(f.path)),
         )
         for repo in full.truth.values()
     }

@@ -39,7 +39,7 @@ from ggufsync_assets.sync.listing import ListingResult, list_window
 from ggufsync_assets.sync.records import LISTING_EXPAND
 from ggufsync_assets.sync.refresh import refresh_files
 from ggufsync_assets.sync.window import Window
-from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED
+from ggufsync_tests.hub_fixtures import HUB_NOW, HUB_SEED, is_gguf_file
 
 MAX_RETRIES = 2
 PASSES = 2
@@ -51,7 +51,7 @@ EXAMPLES = int(os.environ.get("SOAK_EXAMPLES", "15"))
 
 
 def _has_gguf_files(repo: Repo) -> bool:
-    return any(f.path.lower().endswith(".gguf") for f in repo.files)
+    return any(is_gguf_file(f.path) for f in repo.files)
 
 
 POOL: tuple[Repo, ...] = tuple(
@@ -260,7 +260,7 @@ def tree_of(repo: Repo) -> list[dict[str, Any]]:
 
 
 def good_files(repo: Repo) -> set[tuple[str, str, int]]:
-    return {(repo.id, f.path, f.size) for f in repo.files if f.path.lower().endswith(".gguf")}
+    return {(repo.id, f.path, f.size) for f in repo.files if is_gguf_file(f.path)}
 
 
 def encode(items: list[Any]) -> bytes:

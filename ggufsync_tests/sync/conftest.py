@@ -18,7 +18,7 @@ from ggufsync_assets.sync.completeness import CompletenessResult, score_complete
 from ggufsync_assets.sync.listing import ListingResult, list_window
 from ggufsync_assets.sync.refresh import FilesResult, refresh_files
 from ggufsync_assets.sync.window import Window
-from ggufsync_tests.hub_fixtures import HUB_NOW
+from ggufsync_tests.hub_fixtures import HUB_NOW, is_gguf_file
 
 T = TypeVar("T")
 
@@ -97,7 +97,7 @@ def gguf_repos(sim: HubSimulator, window: Window = EVERYTHING) -> dict[str, Repo
     return {
         repo.id: repo
         for repo in sim.state.repos()
-        if any(f.path.lower().endswith(".gguf") for f in repo.files) and window.contains(repo.last_modified)
+        if any(is_gguf_file(f.path) for f in repo.files) and window.contains(repo.last_modified)
     }
 
 

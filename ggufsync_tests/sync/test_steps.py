@@ -15,6 +15,7 @@ from gguf import GGUFWriter
 from ggufsync_assets.hubsim import HubSimulator, gguf_file, small_file
 from ggufsync_assets.sync.discovery import PROBE_MARGIN, strategies
 from ggufsync_assets.sync.window import Window
+from ggufsync_tests.hub_fixtures import is_gguf_file
 from ggufsync_tests.sync.conftest import (
     CATALOGUE_REPOS,
     GENEROUS_QUOTA,
@@ -233,7 +234,7 @@ def test_refreshed_files_match_the_hubs_gguf_files(sync: Sync, sim: HubSimulator
         (repo.id, f.path, f.size, f.lfs_sha256)
         for repo in gguf_repos(sim).values()
         for f in repo.files
-        if f.path.endswith(".gguf")
+        if is_gguf_file(f.path)
     }
     found = set(sync.rows("SELECT repo_id, path, size_bytes, lfs_sha256 FROM model_files"))
     assert found == expected
@@ -269,7 +270,7 @@ def test_after_an_edit_only_the_edited_repo_is_refreshed(sync: Sync, sim: HubSim
     assert tree_requests(sim) == {edited.id}
     assert result.refreshed == 1
     found = {path for (path,) in sync.rows("SELECT path FROM model_files WHERE repo_id = ?", edited.id)}
-    assert found == {f.path for f in edited.files if f.path.endswith(".gguf")}
+    assert found == {f.path for f in edited.files if is_gguf_file(f.path)}
     assert sync.rows("SELECT files_sha FROM models WHERE repo_id = ?", edited.id) == [(edited.sha,)]
 
 
@@ -298,7 +299,7 @@ def test_a_tree_page_with_a_broken_entry_is_fetched_again_next_time(sync: Sync, 
     assert rejected == [(repo.id, "files")]
     assert tree_requests(sim) == {repo.id}
     found = {path for (path,) in sync.rows("SELECT path FROM model_files WHERE repo_id = ?", repo.id)}
-    assert found == {f.path for f in repo.files if f.path.endswith(".gguf")}
+    assert found == {f.path for f in repo.files if is_gguf_file(f.path)}
 
 
 def test_file_verification_does_not_fail_a_gated_file_it_may_not_read(
@@ -351,6 +352,26 @@ def test_a_file_cut_with_split_is_read_and_verified_from_its_first_part(
     ]
     assert sync.rows("SELECT logical_file, parts, split_count FROM logical_files") == [
         ("llama-2-70b.Q8_0.gguf", 2, 2)
+    ]
+
+
+def test_a_file_type_written_after_the_tokenizer_is_read_on_to_when_the_name_says_no_quantization(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=GENEROUS_QUOTA, resolvers_quota=GENEROUS_QUOTA)
+    sim.add("someone/Unnamed-GGUF", tags=("gguf",), files=[gguf_file("model.gguf", file_type_last=True)])
+    sim.add("someone/Named-GGUF", tags=("gguf",), files=[gguf_file("m-Q4_K_M.gguf", file_type_last=True)])
+    sync = sync_factory(sim, gguf_headers={"read": True})
+    sync.list()
+    sync.refresh()
+
+    found = sync.rows(
+        "SELECT repo_id, file_type_label, bytes_read > 1000000, error FROM gguf_headers ORDER BY 1"
+    )
+    # The name says Q4_K_M: the read stops at the tokenizer, a few KiB, and the header's type stays unknown.
+    assert found == [
+        ("someone/Named-GGUF", None, False, None),
+        ("someone/Unnamed-GGUF", "Q4_K_M", True, None),
     ]
 
 
