@@ -47,6 +47,8 @@ EXIT_SYNC_FAILED = 1
 LOG_FILE = "logs/sync.log"
 LISTED_REPOS = 20
 """A dry run names this many of the repos it would refresh, then says how many more."""
+TOLD_LOGGER = "ggufsync.cli"
+"""What the command tells the user, kept in logs/sync.log whatever log_level says (see _logging)."""
 PRINTED = "ggufsync_printed"
 """A log record's flag: the command printed this line already; log it to the file only."""
 
@@ -79,15 +81,21 @@ def _sync(args: argparse.Namespace) -> int:
     settings = load_settings(env=args.env, flags=flags, directory=directory).settings
     configure_logging(settings)
     live = sys.stderr.isatty() if args.progress is None else args.progress
-    with _logging(Path(LOG_FILE)), _live_progress(live):
+    with _logging(Path(LOG_FILE)) as logged, _live_progress(live, logged):
         return _sync_logged(args, flags, directory, settings)
+
+
+def _told(line: str, *, failed: bool = False) -> None:
+    """A line for the user (stdout, or stderr when the sync failed), kept in logs/sync.log too."""
+    print(line, file=sys.stderr if failed else sys.stdout)
+    logging.getLogger(TOLD_LOGGER).log(logging.ERROR if failed else logging.INFO, line, extra={PRINTED: True})
 
 
 def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Path, settings: Settings) -> int:
     now = datetime.now(UTC)
     store = CatalogueStore.from_settings(settings)
     if foreign := published_refusal(store, settings.hub.endpoint):
-        print(f"sync refused: {foreign}", file=sys.stderr)
+        _told(f"sync refused: {foreign}", failed=True)
         return EXIT_SYNC_FAILED
     # Closed when the command ends: the event log keeps its SQLite files open, and closing them is
     # what folds their write-ahead logs back in.
@@ -95,9 +103,7 @@ def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Pat
         mode, reason = decide_mode(settings, sync_history(dagster, store), now)
         tags = sync_tags(settings, mode, now)
         window = window_of(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
-        announce = f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
-        print(announce)
-        logging.getLogger("ggufsync.sync").info(announce, extra={PRINTED: True})
+        _told(f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}")
         if args.dry_run:
             plan = asyncio.run(_plan(settings, store, window, mode, reason))
             print_plan(plan)
@@ -135,7 +141,7 @@ def run_sync(
             )
         else:
             message = _why(failure) if failure else "see the run in the Dagster UI"
-        print(f"sync failed (run {result.run_id}): {message}", file=sys.stderr)
+        _told(f"sync failed (run {result.run_id}): {message}", failed=True)
         return EXIT_SYNC_FAILED
     print_summary(CatalogueStore.from_settings(settings), result.run_id)
     return EXIT_OK
@@ -161,10 +167,11 @@ STEP_ERROR_WRAPPERS = ("DagsterExecutionStepExecutionError", "RetryRequestedFrom
 
 
 @contextlib.contextmanager
-def _logging(path: Path) -> Iterator[None]:
+def _logging(path: Path) -> Iterator[logging.Handler]:
     """For the command's duration: log lines on stderr, and ggufsync's own lines also in
-    logs/sync.log (rotating), for `tail -f` while a sync runs. The handlers go again when the command ends,
-    so that calling the command in a process (tests, scripts) leaves its logging as it was."""
+    logs/sync.log (rotating), for `tail -f` while a sync runs; yields the file's handler. The
+    handlers go again when the command ends, so that calling the command in a process (tests,
+    scripts) leaves its logging as it was."""
     root = logging.getLogger()
     before = list(root.handlers)
     logging.basicConfig(format="%(message)s", stream=sys.stderr)
@@ -174,11 +181,14 @@ def _logging(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger(LOGGER)
+    logger, told = logging.getLogger(LOGGER), logging.getLogger(TOLD_LOGGER)
     logger.addHandler(handler)
+    told_level = told.level
+    told.setLevel(logging.INFO)
     try:
-        yield
+        yield handler
     finally:
+        told.setLevel(told_level)
         logger.removeHandler(handler)
         handler.close()
         for console in added:
@@ -186,22 +196,25 @@ def _logging(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _live_progress(wanted: bool) -> Iterator[None]:
-    """While the command runs, the steps' live progress lines on stderr (see LIVE_LOGGER)."""
-    if not wanted:
-        yield
-        return
+def _live_progress(wanted: bool, logged: logging.Handler) -> Iterator[None]:
+    """While the command runs, the steps' live progress lines (see LIVE_LOGGER) in logs/sync.log
+    (`logged`), and on stderr when `wanted`."""
     live = logging.getLogger(LIVE_LOGGER)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("  %(message)s"))
+    handlers = [logged]
+    if wanted:
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter("  %(message)s"))
+        handlers.append(console)
     level, propagate = live.level, live.propagate
-    live.addHandler(handler)
-    live.setLevel(logging.INFO)  # whatever log_level says: the user asked to watch
+    for handler in handlers:
+        live.addHandler(handler)
+    live.setLevel(logging.INFO)  # whatever log_level says: they are for watching a sync
     live.propagate = False  # not once more through the console and file handlers
     try:
         yield
     finally:
-        live.removeHandler(handler)
+        for handler in handlers:
+            live.removeHandler(handler)
         live.setLevel(level)
         live.propagate = propagate
 
@@ -289,9 +302,9 @@ def print_summary(store: CatalogueStore, run_id: str) -> None:
         ).fetchall()
     if run:
         mode, listed, new, changed, refreshed, removed, rejects, requests, took = run[0]
-        print(
+        _told(
             f"{mode} sync done in {duration(took.total_seconds())}: {listed} repos listed "
             f"({new} new, {changed} changed), "
             f"{refreshed} refreshed, {removed} removed, {rejects} rejected, {requests} API requests"
         )
-    print(f"catalogue {store.published}: {repos} repos, {files or 0} GGUF files, {(size or 0) / 1e12:.2f} TB")
+    _told(f"catalogue {store.published}: {repos} repos, {files or 0} GGUF files, {(size or 0) / 1e12:.2f} TB")

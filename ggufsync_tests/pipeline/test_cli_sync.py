@@ -425,6 +425,24 @@ def test_a_sync_command_writes_its_log_to_logs_sync_log_in_the_working_directory
     assert announced in (workdir / LOG_FILE).read_text()
 
 
+def test_a_sync_without_a_terminal_keeps_its_progress_and_outcome_in_logs_sync_log(
+    sim: HubSimulator, tmp_path: Path
+) -> None:
+    setup = make_setup(sim, tmp_path)
+
+    done = ggufsync(
+        ["sync", "--mode", "incremental", "--no-progress"], cwd=tmp_path, variables=setup.variables
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    kept = (tmp_path / LOG_FILE).read_text()
+    assert re.search(r"ggufsync\.progress: listing: \d+ requests", kept), kept
+    assert re.search(r"ggufsync\.progress: files: \d+/\d+ repos", kept), kept
+    assert "ggufsync.cli: incremental sync (" in kept
+    assert "ggufsync.cli: incremental sync done in " in kept
+    assert "  files: " not in done.stderr  # the live view stays off
+
+
 def test_a_sync_command_removes_the_log_handlers_it_added_when_it_ends(
     sim: HubSimulator,
     tmp_path: Path,
