@@ -28,13 +28,12 @@ COMPLETENESS_WEIGHTS: dict[str, float] = {"tree": 0.5, "sizes": 0.3, "headers": 
 CARD_WEIGHTS: dict[str, float] = {"license": 0.3, "base_models": 0.25, "pipeline_tag": 0.15, "has_card": 0.3}
 """Keyed by the models column whose presence earns the weight."""
 
+# What can lower a completeness score, as completeness_gaps names it.
 NO_TREE = "no file tree"
 STALE_TREE = "file tree of an older commit"
 UNSIZED = "files without a size"
 UNREADABLE_HEADER = "unreadable GGUF header"
 FIXED_RECORD = "listing record needed a fix"
-GAPS = (NO_TREE, STALE_TREE, UNSIZED, UNREADABLE_HEADER, FIXED_RECORD)
-"""What can lower a completeness score, as completeness_gaps names it."""
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ HEADER_FIRST_READ = 64 * 1024
 LEARNED_FROM = 10
 """Headers read before their sizes set the first read."""
 FIRST_READ_MARGIN = 1.1
+GGUF_PREAMBLE = 24
+"""Magic, version, tensor count and key count: a file shorter than this has no header to ask for
+(a Range request beyond an empty file's end would get 416)."""
 NO_ACCESS = (401, 403)
 """A gated repo we may not read: unreadable for us, not broken."""
 
@@ -113,7 +116,9 @@ class HeaderReader:
         when they do not). With `file_type_needed` (a name that says no quantization), a header whose
         general.file_type is not before its tokenizer is read on to it: llama-quantize since 2025
         writes that key last."""
-        limit = min(size, self.max_bytes) if size else self.max_bytes
+        if size is not None and size < GGUF_PREAMBLE:
+            return HeaderRead(path, None, 0, 0, f"not a readable GGUF header: the file holds {size} bytes")
+        limit = min(size, self.max_bytes) if size is not None else self.max_bytes
         length, bytes_read, requests = min(self.first_reads.length(), limit), 0, 0
         stop_at_tokenizer = not whole
         while True:

@@ -375,6 +375,21 @@ def test_a_file_type_written_after_the_tokenizer_is_read_on_to_when_the_name_say
     ]
 
 
+def test_a_gguf_file_too_short_for_a_header_is_unreadable_without_asking_for_it(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=GENEROUS_QUOTA, resolvers_quota=GENEROUS_QUOTA)
+    sim.add("someone/Empty-GGUF", tags=("gguf",), files=[small_file("empty-Q4_K_M.gguf", b"")])
+    sync = sync_factory(sim, gguf_headers={"read": True})
+    sync.list()
+    sync.refresh()
+
+    assert sync.rows("SELECT range_requests, error FROM gguf_headers") == [
+        (0, "not a readable GGUF header: the file holds 0 bytes")
+    ]
+    assert not [r for r in sim.requests if "/resolve/" in r.path]
+
+
 def _header_out_of_range(folder: Path) -> bytes:
     """A GGUF file whose header states a 64-bit context length past BIGINT and file type 2**32 - 1."""
     path = folder / "odd.gguf"
