@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -236,7 +237,24 @@ def _deploy(args: argparse.Namespace) -> int:
     if backup:
         print(f"backed up previous configuration to {backup}")
     print(f"deployed {source} -> {store.active}")
+    _warn_if_overridden(store)
     return EXIT_OK
+
+
+def _warn_if_overridden(store: ConfigStore) -> None:
+    """SYNC_ENVIRONMENT picks a sync's file over the active one: say so where the active one is
+    changed or shown, or the change would seem to take effect when it does not."""
+    named = os.environ.get("SYNC_ENVIRONMENT")
+    if not named:
+        return
+    try:
+        read = selected_file(directory=store.directory)
+    except ConfigError:
+        print(
+            f"warning: SYNC_ENVIRONMENT={named} names no environment: a sync refuses to start until it does"
+        )
+        return
+    print(f"warning: SYNC_ENVIRONMENT={named} is set: a sync reads {read}, not {store.active}")
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -251,6 +269,7 @@ def _restore(args: argparse.Namespace) -> int:
     if backup:
         print(f"backed up previous configuration to {backup}")
     print(f"restored {args.name} -> {store.active}")
+    _warn_if_overridden(store)
     return EXIT_OK
 
 
@@ -266,6 +285,7 @@ def _list(args: argparse.Namespace) -> int:
         same = f", same as {inventory.active_matches.name}" if inventory.active_matches else ""
         env = inventory.active.environment or "INVALID"
         print(f"active: {inventory.active.path} (environment: {env}{same})")
+        _warn_if_overridden(_store(args))
     print(f"backups ({len(inventory.backups)}):")
     for backup in inventory.backups:
         size = backup.path.stat().st_size

@@ -353,6 +353,20 @@ class TestDeploy:
         assert backup.read_bytes() == previous
         assert str(backup) in out
 
+    def test_warns_that_sync_environment_keeps_a_sync_on_its_own_file(
+        self, run: Run, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SYNC_ENVIRONMENT", "production")
+        code, out, _ = run("deploy", "staging")
+        assert code == 0
+        production, active = config_dir / "sync-config-production.yaml", config_dir / "sync-config.yaml"
+        assert f"warning: SYNC_ENVIRONMENT=production is set: a sync reads {production}, not {active}" in out
+
+    def test_no_warning_without_sync_environment(self, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("SYNC_ENVIRONMENT", raising=False)
+        _, out, _ = run("deploy", "staging")
+        assert "warning:" not in out
+
     def test_backup_name_follows_the_timestamp_pattern(self, run: Run, config_dir: Path) -> None:
         run("deploy", "staging")
         [backup] = backups(config_dir)
