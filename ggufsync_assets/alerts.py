@@ -62,6 +62,23 @@ class Notifier:
         self.environ = os.environ if environ is None else environ
         self.timeout = timeout
 
+    def undeliverable(self) -> list[str]:
+        """Channels the settings turn on that this environment cannot deliver to: told when the
+        configuration is validated, not first when an alert fails to go out."""
+        if not self.settings.monitoring.enable_alerts:
+            return []
+        channels, missing = self.settings.monitoring.alert_channels, []
+        if AlertChannel.GITHUB in channels and not (
+            self.environ.get("GITHUB_REPOSITORY") and self.environ.get("GITHUB_TOKEN")
+        ):
+            missing.append(
+                "the github alert channel needs GITHUB_REPOSITORY and GITHUB_TOKEN, not both set here"
+            )
+        signing = self.settings.security.enable_request_signing
+        if AlertChannel.WEBHOOK in channels and signing and not self.environ.get(SECRET_VARIABLE):
+            missing.append(f"security.enable_request_signing needs {SECRET_VARIABLE}, not set here")
+        return missing
+
     def wanted(self, alert: Alert) -> bool:
         s = self.settings
         if not s.monitoring.enable_alerts:

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from ggufsync_assets.alerts import Notifier
 from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError, add_settings_options
 from ggufsync_assets.config_deploy.store import ConfigStore
 from ggufsync_assets.hub.safety import file_hosts_warning
@@ -136,8 +137,12 @@ def _validate(args: argparse.Namespace) -> int:
     for warning in store.exposure_warnings(paths):
         print(f"warning: {warning}")
     for path, (problems, _) in results.items():
-        if not problems and (refused := file_hosts_warning(store.validate(path))):
-            print(f"warning: {path}: {refused}")
+        if problems:
+            continue
+        settings = store.validate(path)
+        hosts = file_hosts_warning(settings)
+        for said in [*([hosts] if hosts else []), *Notifier(settings).undeliverable()]:
+            print(f"warning: {path}: {said}")
     return EXIT_USAGE if any(problems for problems, _ in results.values()) else EXIT_OK
 
 

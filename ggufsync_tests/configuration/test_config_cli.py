@@ -95,6 +95,39 @@ class TestValidate:
         _, out, _ = run("validate", str(restricted))
         assert "warning:" not in out
 
+    def test_warns_when_the_github_alert_channel_has_nothing_to_post_with(
+        self, run: Run, write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+        alerting = write_config(
+            {
+                "environment": "staging",
+                "monitoring": {"enable_alerts": True, "alert_channels": ["log", "github"]},
+            },
+            name="sync-config-staging.yaml",
+        )
+        code, out, _ = run("validate", str(alerting))
+        assert code == 0
+        assert (
+            f"warning: {alerting}: the github alert channel needs GITHUB_REPOSITORY and GITHUB_TOKEN" in out
+        )
+
+    def test_warns_when_signed_webhooks_have_no_secret(
+        self, run: Run, write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("GGUFSYNC_WEBHOOK_SECRET", raising=False)
+        alerting = write_config(
+            {
+                "environment": "staging",
+                "monitoring": {"enable_alerts": True, "alert_channels": ["webhook"]},
+                "notifications": {"webhook_urls": ["https://hooks.example.com/x"]},
+                "security": {"enable_request_signing": True},
+            },
+            name="sync-config-staging.yaml",
+        )
+        _, out, _ = run("validate", str(alerting))
+        assert "security.enable_request_signing needs GGUFSYNC_WEBHOOK_SECRET, not set here" in out
+
     def test_missing_file_exits_2(self, run: Run) -> None:
         code, out, _ = run("validate", "nowhere.yaml")
         assert code == 2
