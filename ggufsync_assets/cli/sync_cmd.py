@@ -20,6 +20,7 @@ from typing import Any
 
 import dagster as dg
 
+from ggufsync_assets.alerts import Notifier
 from ggufsync_assets.catalogue.store import CatalogueStore, repos_modified_since
 from ggufsync_assets.cli.common import EXIT_OK, add_catalogue_option, add_settings_options, setting_flags
 from ggufsync_assets.defs.history import sync_history
@@ -34,7 +35,8 @@ from ggufsync_assets.defs.resources import (
     SyncResource,
     configure_logging,
 )
-from ggufsync_assets.defs.tags import RANGE_END_TAG, RANGE_START_TAG
+from ggufsync_assets.defs.sensors import alert_failed_run
+from ggufsync_assets.defs.tags import ALERTED_BY_TAG, RANGE_END_TAG, RANGE_START_TAG
 from ggufsync_assets.hub.client import ClientOptions, HubClient
 from ggufsync_assets.hub.progress import LIVE_SECONDS, HubStats
 from ggufsync_assets.settings import Settings, SyncMode, load_settings
@@ -117,13 +119,14 @@ def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Pat
 def run_sync(
     resource: SyncResource, settings: Settings, dagster: dg.DagsterInstance, tags: dict[str, str]
 ) -> int:
-    """Execute the sync job in this process and print how it went."""
+    """Execute the sync job in this process, print how it went, and alert on its failure (tagged
+    ALERTED_BY_TAG, so that a daemon's failure sensor does not alert twice)."""
     from ggufsync_assets.definitions import build_definitions  # noqa: PLC0415 - loads Dagster definitions
 
     result = execute_sync_job(
         build_definitions(resource),
         dagster,
-        tags=tags,
+        tags={**tags, ALERTED_BY_TAG: "cli"},
         # The terminal shows the steps' own lines (INFO and up); Dagster's DEBUG events (a step
         # started, a resource initialised, ...) stay in the run's log in the UI, even under DEBUG.
         run_config={"loggers": {"console": {"config": {"log_level": console_level(settings)}}}},
@@ -142,6 +145,7 @@ def run_sync(
         else:
             message = _why(failure) if failure else "see the run in the Dagster UI"
         _told(f"sync failed (run {result.run_id}): {message}", failed=True)
+        alert_failed_run(Notifier(settings), dagster, result.run_id, message)
         return EXIT_SYNC_FAILED
     print_summary(CatalogueStore.from_settings(settings), result.run_id)
     return EXIT_OK

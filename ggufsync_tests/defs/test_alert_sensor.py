@@ -24,6 +24,7 @@ from ggufsync_assets.catalogue.store import CatalogueStore
 from ggufsync_assets.defs.jobs import SYNC_JOB
 from ggufsync_assets.defs.partitions import DAILY, range_tags
 from ggufsync_assets.defs.resources import SyncResource
+from ggufsync_assets.defs.tags import ALERTED_BY_TAG
 from ggufsync_tests.alerts import Receiver
 from ggufsync_tests.catalogue.conftest import model, models
 from ggufsync_tests.instances import sync_instance
@@ -61,10 +62,12 @@ def build(settings: SyncResource) -> dg.Definitions:
     return definitions.build_definitions(settings)
 
 
-def run_last_two_days(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+def run_last_two_days(
+    defs: dg.Definitions, instance: dg.DagsterInstance, **tags: str
+) -> dg.ExecuteInProcessResult:
     keys = DAILY.get_partition_keys()
     return defs.resolve_job_def(SYNC_JOB).execute_in_process(
-        instance=instance, tags=range_tags(keys[-2], keys[-1]), raise_on_error=False
+        instance=instance, tags={**range_tags(keys[-2], keys[-1]), **tags}, raise_on_error=False
     )
 
 
@@ -124,6 +127,17 @@ def test_a_sync_run_that_fails_sends_a_failure_alert(
     assert alert["run_id"] == result.run_id
     assert alert["title"] == f"sync run {result.run_id[:8]} failed"
     assert "gguf_model_listing" in alert["details"]
+
+
+def test_a_run_the_sync_command_executed_is_left_to_the_command_to_alert(
+    receiver: Receiver, bare_config_dir: Path, catalogue_path: Path, instance: dg.DagsterInstance
+) -> None:
+    receiver.get_status = 500
+    defs = build(resource(bare_config_dir, receiver, catalogue_path))
+    result = run_last_two_days(defs, instance, **{ALERTED_BY_TAG: "cli"})
+    assert not result.success
+    evaluate_sensor(defs, instance, result)
+    assert alerts(receiver) == []
 
 
 def test_a_failed_blocking_check_also_sends_a_critical_alert(

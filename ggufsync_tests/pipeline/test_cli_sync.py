@@ -503,6 +503,28 @@ def test_a_sync_that_fails_exits_1_and_names_its_run_on_stderr(sim: HubSimulator
     assert setup.run_ids() == {named.group(1): dg.DagsterRunStatus.FAILURE}
 
 
+def test_a_sync_command_that_fails_alerts_itself_with_no_daemon_running(
+    sim: HubSimulator, tmp_path: Path
+) -> None:
+    setup = make_setup(sim, tmp_path)
+    with closed_loopback_port() as port:
+        alerting = {
+            **setup.variables,
+            "HF_ENDPOINT": f"http://127.0.0.1:{port}",
+            "GGUFSYNC_RATE_LIMITING__MAX_RETRIES": "0",
+            "GGUFSYNC_ERROR_HANDLING__MAX_RECOVERY_ATTEMPTS": "0",
+            "GGUFSYNC_MONITORING__ENABLE_ALERTS": "true",
+            "GGUFSYNC_ERROR_HANDLING__ENABLE_NOTIFICATIONS": "true",
+            "GGUFSYNC_NOTIFICATIONS__ENABLE_FAILURE_NOTIFICATIONS": "true",
+        }
+
+        done = ggufsync(["sync", "--mode", "incremental"], cwd=tmp_path, variables=alerting)
+
+    assert done.returncode == EXIT_SYNC_FAILED, done.stdout + done.stderr
+    [run_id] = setup.run_ids()
+    assert f"[failure] sync run {run_id[:8]} failed: gguf_model_listing" in done.stderr
+
+
 def test_a_sync_outside_the_project_reads_the_config_folder_it_is_given(
     sim: HubSimulator, tmp_path: Path
 ) -> None:
