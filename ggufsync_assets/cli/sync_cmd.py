@@ -107,7 +107,7 @@ def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Pat
         window = window_of(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
         _told(f"{mode.value} sync ({reason}); partitions {tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}")
         if args.dry_run:
-            plan = asyncio.run(_plan(settings, store, window, mode, reason))
+            plan = asyncio.run(_plan(settings, store, window, mode, reason, now=now))
             print_plan(plan)
             return EXIT_OK
         resource = SyncResource(
@@ -223,7 +223,9 @@ def _live_progress(wanted: bool, logged: logging.Handler) -> Iterator[None]:
         live.propagate = propagate
 
 
-async def _plan(settings: Settings, store: CatalogueStore, window: Any, mode: SyncMode, reason: str) -> Plan:
+async def _plan(
+    settings: Settings, store: CatalogueStore, window: Any, mode: SyncMode, reason: str, *, now: datetime
+) -> Plan:
     known: dict[str, str | None] = {}
     in_window: list[tuple[str, str | None, list[str]]] = []
     if store.published.exists():
@@ -242,6 +244,7 @@ async def _plan(settings: Settings, store: CatalogueStore, window: Any, mode: Sy
             known_in_window=in_window,
             mode=mode,
             reason=reason,
+            now=now,
         )
     bar.close()
     return plan

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,6 +234,22 @@ class HubApp:
         self.header_cache = headers
         self.options = options
         self._cdn_url = cdn_url
+        self._after: list[tuple[str, Callable[[], None]]] = []
+        self._after_lock = threading.Lock()
+
+    def after_serving(self, path_prefix: str, action: Callable[[], None]) -> None:
+        """Run `action` once, right after the next API answer to a path starting with `path_prefix`
+        is made (before it is sent): the Hub changing while a client pages through it."""
+        with self._after_lock:
+            self._after.append((path_prefix, action))
+
+    def _run_after(self, path: str) -> None:
+        with self._after_lock:
+            due = next((entry for entry in self._after if path.startswith(entry[0])), None)
+            if due is not None:
+                self._after.remove(due)
+        if due is not None:
+            due[1]()
 
     def handle(self, request: Request) -> Response:
         split = urlsplit(request.target)
@@ -259,6 +276,7 @@ class HubApp:
             response = self._cdn(call, segments)
         else:
             response = self._api(call, segments)
+            self._run_after(split.path)
         response.headers.extend(limit_headers)
         return self._with_fault(call, response, limit_headers)
 

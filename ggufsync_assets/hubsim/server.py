@@ -12,7 +12,7 @@ import ipaddress
 import logging
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -336,6 +336,11 @@ class HubSimulator:
     def edit(self, repo_id: str, **changes: Any) -> Repo:
         """Commit to a repo (see `HubState.edit`)."""
         return self.state.edit(repo_id, **changes)
+
+    def after_serving(self, path_prefix: str, action: Callable[[], None]) -> None:
+        """Run `action` once, right after the next API answer to a path starting with `path_prefix`
+        is made: an edit, say, between two pages of a listing."""
+        self._app.after_serving(path_prefix, action)
 
     def add(self, repo_id: str | None = None, **fields: Any) -> Repo:
         """Create a repo (see `HubState.add`)."""

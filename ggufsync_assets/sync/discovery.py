@@ -20,9 +20,10 @@ case cannot both be right: the first one listed is kept, and any later one is re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -176,23 +177,83 @@ class _ReadAhead:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+CATCH_UP_MARGIN = timedelta(minutes=10)
+"""How far before the sync began a complete pass's closing listing reaches: room for the Hub's clock
+to be behind ours."""
+
+
 async def discover(
     client: HubClient,
     settings: Settings,
     window: Window,
     known: Iterable[tuple[str, str | None, list[str]]] = (),
+    *,
+    now: datetime | None = None,
 ) -> AsyncGenerator[Page]:
     """Every strategy's pages, validated and cut to the window, strategy by strategy, each in the
     order the Hub serves them; `known` sizes each strategy's first page (see `strategies`). Read it
-    under contextlib.aclosing: leaving early stops the fetching."""
+    under contextlib.aclosing: leaving early stops the fetching.
+
+    A pass over the whole Hub takes minutes, and a repo modified meanwhile moves ahead of the pages
+    still to come, where none lists it: so, given the sync's `now`, a complete pass ends by listing
+    what was modified since (CATCH_UP_MARGIN before it), once every strategy is done."""
     spelled: dict[str, str] = {}  # lower-cased repo id -> the id as first listed
-    found = strategies(settings, window.start, known=known)
+    passes = [(window, strategies(settings, window.start, known=known))]
+    repeats = _Repeats(None)
+    if now is not None and window.start is None and window.end is None:
+        since = now - CATCH_UP_MARGIN
+        passes.append((Window(since, None), strategies(settings, since)))
+        repeats = _Repeats(since)
+    for listed, found in passes:
+        async with contextlib.aclosing(
+            _pages(client, settings, listed, found, spelled=spelled, repeats=repeats)
+        ) as pages:
+            async for page in pages:
+                yield page
+        repeats.closing = True
+
+
+@dataclass
+class _Repeats:
+    """The records a complete pass listed from its closing listing's window (modified since `since`),
+    by strategy, id and sha: the closing listing skips them, so a record is judged once."""
+
+    since: datetime | None
+    closing: bool = False
+    listed: set[tuple[str, Any, Any]] = field(default_factory=set)
+
+    def seen_before(self, strategy: Strategy, record: Any) -> bool:
+        if self.since is None or not isinstance(record, dict):
+            return False
+        key = (strategy.label, record.get("id"), record.get("sha"))
+        if self.closing:
+            return key in self.listed
+        # ISO 8601 from the Hub: its first 19 characters compare as the moments do. A record without
+        # a readable time may be listed again too (its reject must not be).
+        modified = record.get("lastModified")
+        if not (isinstance(modified, str) and modified[:19] < f"{self.since:%Y-%m-%dT%H:%M:%S}"):
+            self.listed.add(key)
+        return False
+
+
+async def _pages(
+    client: HubClient,
+    settings: Settings,
+    window: Window,
+    found: list[Strategy],
+    *,
+    spelled: dict[str, str],
+    repeats: _Repeats,
+) -> AsyncGenerator[Page]:
+    """One pass of `found` strategies over `window` (see `discover`)."""
     ahead = _ReadAhead(client, found)
     try:
         for index, strategy in enumerate(found):
             async for records in ahead.pages(index):
                 page = Page(strategy)
                 for record in records:
+                    if repeats.seen_before(strategy, record):
+                        continue
                     outcome = validate_with(settings, record)
                     if outcome.fixes:
                         page.fixed.append((record, outcome.fixes))

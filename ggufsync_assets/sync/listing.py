@@ -74,7 +74,7 @@ async def list_window(
             writer.add_rejects(pl.DataFrame(batch.rejects, schema=REJECT_FRAME))
 
     known = writer.repos_modified_since(window.start) if window.start else []
-    async with contextlib.aclosing(discover(client, settings, window, known)) as pages:
+    async with contextlib.aclosing(discover(client, settings, window, known, now=now)) as pages:
         with WriteBehind() as writes:
             async for page in pages:
                 label = page.strategy.label

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.settings import Settings, SyncMode
@@ -58,12 +59,13 @@ async def plan_sync(
     known_in_window: Sequence[tuple[str, str | None, list[str]]] = (),
     mode: SyncMode,
     reason: str,
+    now: datetime | None = None,
 ) -> Plan:
     """What a sync of `window` would list and refresh, from the catalogue's repos and their shas
     (`known_shas`) and those it holds in the window (`known_in_window`, as the listing step reads them)."""
     found: dict[str, str | None] = {}
     rejected = 0
-    async with contextlib.aclosing(discover(client, settings, window, known_in_window)) as pages:
+    async with contextlib.aclosing(discover(client, settings, window, known_in_window, now=now)) as pages:
         async for page in pages:
             rejected += len(page.rejects)
             found.update((row["repo_id"], row["sha"]) for row in page.rows)

@@ -755,9 +755,10 @@ def test_a_page_or_tree_that_arrives_broken_is_fetched_again_until_it_arrives_wh
     assert synced.files_of() == set().union(*(good_files(r) for r in listing.good if r.id in listed))
     assert synced.rejects("listing") == synced.rejects("files") == []
     read = listing.pages_read()
-    assert [p.asked for p in pages] == [len(f) + PASSES for f in case.page_failures[:read]] + [0] * (
-        len(pages) - read
-    )
+    asked = [len(f) + PASSES for f in case.page_failures[:read]] + [0] * (len(pages) - read)
+    if listing.window.start is None:  # a complete pass closes by asking each strategy's first page again
+        asked[0] += PASSES
+    assert [p.asked for p in pages] == asked
     assert {r: forest[r].asked for r in listed} == {r: len(case.tree_failures[r]) + 1 for r in listed}
 
 

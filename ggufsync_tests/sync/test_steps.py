@@ -31,6 +31,22 @@ LATER = SYNC_NOW + timedelta(hours=6)
 # ----- listing ----------------------------------------------------------------------------------
 
 
+def test_a_repo_modified_while_a_complete_pass_pages_the_hub_is_still_listed(
+    hub_sim_factory: Callable[..., HubSimulator], sync_factory: Callable[..., Sync]
+) -> None:
+    sim = hub_sim_factory(repos=0, api_quota=GENEROUS_QUOTA, resolvers_quota=GENEROUS_QUOTA, max_page_size=2)
+    for age in range(1, 7):
+        sim.add(f"someone/Model-{age}-GGUF", tags=("gguf",), at=SYNC_NOW - timedelta(days=age))
+    # Once the first page is out, the oldest repo is edited: it moves ahead of the pages to come.
+    sim.after_serving("/api/models", lambda: sim.edit("someone/Model-6-GGUF", at=SYNC_NOW))
+    sync = sync_factory(sim, sync_behavior={"enable_multi_strategy_discovery": False})
+
+    result = sync.list()
+
+    assert result.listed == 6
+    assert "someone/Model-6-GGUF" in sync.repo_ids()
+
+
 def test_listing_everything_catalogues_exactly_the_repos_with_gguf_files(
     sync: Sync, sim: HubSimulator
 ) -> None:
