@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ggufsync_assets.catalogue.contract import listing_row
 from ggufsync_assets.gguf.names import is_gguf_path
@@ -93,6 +102,9 @@ class Sibling(HubModel):
     rfilename: str
 
 
+NULL_AS_OMITTED = ("downloads", "likes", "gated", "tags")
+
+
 class ListingRecord(HubModel):
     """The part of a `/api/models` record the catalogue uses, with the types the Hub promises."""
 
@@ -112,6 +124,18 @@ class ListingRecord(HubModel):
     card_data: dict[str, Any] | None = Field(None, alias="cardData")
     gguf: GgufSummary | None = None
     siblings: list[Sibling] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_as_omitted(cls, data: Any) -> Any:
+        """A null where the Hub sends a count, a gating flag or a tag list (huggingface_hub's ModelInfo
+        takes either) is the property omitted: its default. A null file list stays an error: without
+        it nothing says whether the repo holds GGUF files."""
+        if isinstance(data, dict) and any(data.get(key, 0) is None for key in NULL_AS_OMITTED):
+            return {
+                key: value for key, value in data.items() if not (key in NULL_AS_OMITTED and value is None)
+            }
+        return data
 
     @property
     def owner(self) -> str:

@@ -223,6 +223,16 @@ def test_a_broken_record_is_rejected_with_a_reason_naming_the_property(
     assert where in reject(raw)
 
 
+@pytest.mark.parametrize(("key", "default"), [("downloads", 0), ("likes", 0), ("gated", False), ("tags", [])])
+def test_a_null_count_gating_or_tag_list_is_read_as_omitted(key: str, default: Any) -> None:
+    assert accept(record(**{key: None})).row is not None
+    assert row_of(record(**{key: None})) == row_of(without(key))
+
+
+def test_a_null_file_list_is_rejected() -> None:
+    assert "siblings" in reject(record(siblings=None))
+
+
 def test_a_record_that_is_not_an_object_is_rejected() -> None:
     assert reject(["id", "a/b"]) == "record is a list, not an object"
 
