@@ -13,7 +13,7 @@ import yaml
 
 from ggufsync_assets.alerts import Notifier
 from ggufsync_assets.cli.common import EXIT_OK, EXIT_USAGE, CliError, add_settings_options
-from ggufsync_assets.config_deploy.store import ConfigStore
+from ggufsync_assets.config_deploy.store import ConfigStore, PruneResult
 from ggufsync_assets.hub.safety import file_hosts_warning
 from ggufsync_assets.redaction import MASK, mask_value
 from ggufsync_assets.settings import ConfigError, Environment, Problem, load_settings
@@ -242,6 +242,8 @@ def _deploy(args: argparse.Namespace) -> int:
     if backup:
         print(f"backed up previous configuration to {backup}")
     print(f"deployed {source} -> {store.active}")
+    if backup:
+        _apply_retention(store)
     _warn_if_overridden(store)
     return EXIT_OK
 
@@ -265,7 +267,18 @@ def _warn_if_overridden(store: ConfigStore) -> None:
 def _backup(args: argparse.Namespace) -> int:
     store = _store(args)
     print(f"backed up {store.active} to {store.backup()}")
+    _apply_retention(store)
     return EXIT_OK
+
+
+def _apply_retention(store: ConfigStore) -> None:
+    """A command that writes a backup also prunes as `config prune` does, by the retention the
+    configuration a sync reads sets: backups do not pile up where nobody runs prune."""
+    try:
+        settings = load_settings(directory=store.directory).settings
+    except ConfigError:
+        return  # the configuration does not load: `config validate` says why, nothing is pruned
+    _print_pruned(store.prune(settings))
 
 
 def _restore(args: argparse.Namespace) -> int:
@@ -298,14 +311,18 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _prune(args: argparse.Namespace) -> int:
-    store = _store(args)
-    settings = load_settings(env=args.env, flags=dict(args.overrides), directory=store.directory).settings
-    result = store.prune(settings)
+def _print_pruned(result: PruneResult) -> None:
     for path in result.removed:
         print(f"removed    {path}")
     for path in result.compressed:
         print(f"compressed {path}")
+
+
+def _prune(args: argparse.Namespace) -> int:
+    store = _store(args)
+    settings = load_settings(env=args.env, flags=dict(args.overrides), directory=store.directory).settings
+    result = store.prune(settings)
+    _print_pruned(result)
     print(
         f"{len(result.removed)} removed, {len(result.compressed)} compressed, {len(result.kept)} kept "
         f"(retention {settings.storage.backup_retention_days} days)"

@@ -539,6 +539,14 @@ class TestListAndPrune:
         assert not old.exists()
         assert recent.exists()
 
+    def test_backup_and_deploy_also_apply_the_retention(self, run: Run, config_dir: Path) -> None:
+        for command in (("backup",), ("deploy", "staging")):
+            old = self._old_backup(config_dir, days=45)
+            code, out, _ = run(*command)
+            assert code == 0
+            assert not old.exists()
+            assert f"removed    {old}" in out
+
     def test_prune_keeps_the_newest_backup_however_old(self, run: Run, config_dir: Path) -> None:
         only = self._old_backup(config_dir, days=400)
         run("prune")
@@ -574,8 +582,9 @@ class TestAudit:
         run("validate")
         run("deploy", "staging")
         entries = [json.loads(line) for line in (config_dir / "audit.log").read_text().splitlines()]
-        assert [e["action"] for e in entries] == ["validate", "deploy"]
-        deploy = entries[-1]
+        # deploy applies the retention after its backup, as `config prune` does
+        assert [e["action"] for e in entries] == ["validate", "deploy", "prune"]
+        deploy = entries[1]
         assert deploy["outcome"] == "ok"
         assert deploy["user"]
         assert len(deploy["files"]["source"]["sha256"]) == 64
