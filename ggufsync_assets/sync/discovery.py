@@ -220,17 +220,18 @@ class _Repeats:
 
     since: datetime | None
     closing: bool = False
-    listed: set[tuple[str, Any, Any]] = field(default_factory=set)
+    listed: set[tuple[str, str]] = field(default_factory=set)
 
     def seen_before(self, strategy: Strategy, record: Any) -> bool:
-        if self.since is None or not isinstance(record, dict):
+        if self.since is None:
             return False
-        key = (strategy.label, record.get("id"), record.get("sha"))
+        whole = isinstance(record, dict)
+        key = (strategy.label, f"{record.get('id')!r} {record.get('sha')!r}" if whole else repr(record))
         if self.closing:
             return key in self.listed
         # ISO 8601 from the Hub: its first 19 characters compare as the moments do. A record without
         # a readable time may be listed again too (its reject must not be).
-        modified = record.get("lastModified")
+        modified = record.get("lastModified") if whole else None
         if not (isinstance(modified, str) and modified[:19] < f"{self.since:%Y-%m-%dT%H:%M:%S}"):
             self.listed.add(key)
         return False
