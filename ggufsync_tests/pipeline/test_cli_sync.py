@@ -485,17 +485,23 @@ def closed_loopback_port() -> Iterator[int]:
         yield int(held.getsockname()[1])
 
 
-def test_a_sync_that_fails_exits_1_and_names_its_run_on_stderr(sim: HubSimulator, tmp_path: Path) -> None:
-    setup = make_setup(sim, tmp_path)
+def sync_with_the_hub_down(setup: Setup, folder: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`ggufsync sync` against an endpoint that refuses connections, with no retries."""
     with closed_loopback_port() as port:
         unreachable = {
             **setup.variables,
             "HF_ENDPOINT": f"http://127.0.0.1:{port}",
             "GGUFSYNC_RATE_LIMITING__MAX_RETRIES": "0",
             "GGUFSYNC_ERROR_HANDLING__MAX_RECOVERY_ATTEMPTS": "0",
+            **variables,
         }
+        return ggufsync(["sync", "--mode", "incremental"], cwd=folder, variables=unreachable)
 
-        done = ggufsync(["sync", "--mode", "incremental"], cwd=tmp_path, variables=unreachable)
+
+def test_a_sync_that_fails_exits_1_and_names_its_run_on_stderr(sim: HubSimulator, tmp_path: Path) -> None:
+    setup = make_setup(sim, tmp_path)
+
+    done = sync_with_the_hub_down(setup, tmp_path)
 
     assert done.returncode == EXIT_SYNC_FAILED, done.stdout + done.stderr
     named = re.search(r"^sync failed \(run ([0-9a-f-]{36})\): .+$", done.stderr, re.MULTILINE)
@@ -507,18 +513,13 @@ def test_a_sync_command_that_fails_alerts_itself_with_no_daemon_running(
     sim: HubSimulator, tmp_path: Path
 ) -> None:
     setup = make_setup(sim, tmp_path)
-    with closed_loopback_port() as port:
-        alerting = {
-            **setup.variables,
-            "HF_ENDPOINT": f"http://127.0.0.1:{port}",
-            "GGUFSYNC_RATE_LIMITING__MAX_RETRIES": "0",
-            "GGUFSYNC_ERROR_HANDLING__MAX_RECOVERY_ATTEMPTS": "0",
-            "GGUFSYNC_MONITORING__ENABLE_ALERTS": "true",
-            "GGUFSYNC_ERROR_HANDLING__ENABLE_NOTIFICATIONS": "true",
-            "GGUFSYNC_NOTIFICATIONS__ENABLE_FAILURE_NOTIFICATIONS": "true",
-        }
+    alerting = {
+        "GGUFSYNC_MONITORING__ENABLE_ALERTS": "true",
+        "GGUFSYNC_ERROR_HANDLING__ENABLE_NOTIFICATIONS": "true",
+        "GGUFSYNC_NOTIFICATIONS__ENABLE_FAILURE_NOTIFICATIONS": "true",
+    }
 
-        done = ggufsync(["sync", "--mode", "incremental"], cwd=tmp_path, variables=alerting)
+    done = sync_with_the_hub_down(setup, tmp_path, **alerting)
 
     assert done.returncode == EXIT_SYNC_FAILED, done.stdout + done.stderr
     [run_id] = setup.run_ids()
