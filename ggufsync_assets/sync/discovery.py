@@ -222,6 +222,9 @@ class _Repeats:
     closing: bool = False
     listed: set[tuple[str, str]] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self._since = f"{self.since:%Y-%m-%dT%H:%M:%S}" if self.since else ""
+
     def seen_before(self, strategy: Strategy, record: Any) -> bool:
         if self.since is None:
             return False
@@ -232,7 +235,7 @@ class _Repeats:
         # ISO 8601 from the Hub: its first 19 characters compare as the moments do. A record without
         # a readable time may be listed again too (its reject must not be).
         modified = record.get("lastModified") if whole else None
-        if not (isinstance(modified, str) and modified[:19] < f"{self.since:%Y-%m-%dT%H:%M:%S}"):
+        if not (isinstance(modified, str) and modified[:19] < self._since):
             self.listed.add(key)
         return False
 
