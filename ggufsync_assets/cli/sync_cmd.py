@@ -90,7 +90,9 @@ def _sync(args: argparse.Namespace) -> int:
 def _told(line: str, *, failed: bool = False) -> None:
     """A line for the user (stdout, or stderr when the sync failed), kept in logs/sync.log too."""
     print(line, file=sys.stderr if failed else sys.stdout)
-    logging.getLogger(TOLD_LOGGER).log(logging.ERROR if failed else logging.INFO, line, extra={PRINTED: True})
+    told = logging.getLogger(TOLD_LOGGER)
+    if told.level:  # set while `_logging` keeps the file; elsewhere (the demo) printing is all
+        told.log(logging.ERROR if failed else logging.INFO, line, extra={PRINTED: True})
 
 
 def _sync_logged(args: argparse.Namespace, flags: dict[str, Any], directory: Path, settings: Settings) -> int:
