@@ -13,6 +13,7 @@ from ggufsync_assets.defs.assets import build_assets
 from ggufsync_assets.defs.partitions import DAILY
 from ggufsync_assets.defs.resources import LOGGER, configure_logging
 from ggufsync_assets.defs.steps import performance
+from ggufsync_assets.hub.progress import HubStats
 from ggufsync_assets.settings import Settings
 
 
@@ -71,3 +72,17 @@ def test_performance_metrics_are_reported_only_when_enabled() -> None:
     started = time.monotonic()
     assert performance(Settings(monitoring={"enable_performance_metrics": False}), started) == {}
     assert set(performance(Settings(), started)) == {"duration_seconds", "peak_memory_mb"}
+
+
+def test_a_hub_steps_performance_metrics_carry_its_request_counts() -> None:
+    stats = HubStats(requests=12, retries=2, rate_limited=1, bytes_received=4096)
+    metrics = performance(Settings(), time.monotonic(), stats)
+    assert {k: metrics[k] for k in ("api_requests", "retries", "rate_limited", "bytes_received")} == {
+        "api_requests": 12,
+        "retries": 2,
+        "rate_limited": 1,
+        "bytes_received": 4096,
+    }
+    assert (
+        performance(Settings(monitoring={"enable_performance_metrics": False}), time.monotonic(), stats) == {}
+    )
