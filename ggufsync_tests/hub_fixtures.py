@@ -6,11 +6,13 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from huggingface_hub import HfApi
 
 from ggufsync_assets.hubsim import HubSimulator
+from ggufsync_assets.settings.model import DEFAULT_ENDPOINT
 
 HUB_NOW = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
 """The fixed 'now' of simulated Hubs in tests, so that every run sees the same repos."""
@@ -23,6 +25,9 @@ def is_gguf_file(path: str) -> bool:
     `split` (TheBloke's `-split-a`, mradermacher's `.part1of2`)."""
     return _GGUF_FILE.fullmatch(path.rsplit("/", 1)[-1]) is not None
 
+
+HUB_HOST = urlsplit(DEFAULT_ENDPOINT).hostname or ""
+"""The public Hub's host, for settings that name it; no test sends it a request."""
 
 HUB_SEED = 1234
 SMALL_HUB = 40

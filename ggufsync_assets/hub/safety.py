@@ -16,7 +16,10 @@ from ggufsync_assets.settings import Settings
 
 Origin = tuple[str, str, int | None]
 
-HUB_FILE_HOSTS = ("cas-bridge.xethub.hf.co", "cdn-lfs.hf.co", "cdn-lfs-us-1.hf.co")
+HUB_FILES_DOMAIN = "hf.co"
+HUB_FILE_HOSTS = tuple(
+    f"{host}.{HUB_FILES_DOMAIN}" for host in ("cas-bridge.xethub", "cdn-lfs", "cdn-lfs-us-1")
+)
 """Where huggingface.co's resolve URLs send a file's bytes: its Xet bridge and its LFS CDNs."""
 
 
@@ -103,5 +106,5 @@ def file_hosts_warning(settings: Settings) -> str | None:
         return None
     return (
         f"security.allowed_domains does not cover {', '.join(refused)}, where the Hub serves file "
-        'downloads: GGUF header reads and file verification will be refused; add "hf.co"'
+        f'downloads: GGUF header reads and file verification will be refused; add "{HUB_FILES_DOMAIN}"'
     )

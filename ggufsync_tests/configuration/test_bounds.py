@@ -128,8 +128,8 @@ def test_allowed_domains_must_be_bare_host_names(domain: str) -> None:
 
 
 def test_allowed_domains_are_normalised_to_lower_case() -> None:
-    settings = Settings(security={"allowed_domains": ["HuggingFace.CO."]})
-    assert settings.security.allowed_domains == ["huggingface.co"]
+    settings = Settings(security={"allowed_domains": ["Hub.Example.ORG."]})
+    assert settings.security.allowed_domains == ["hub.example.org"]
 
 
 @pytest.mark.parametrize("url", ["ftp://hooks.example.com/x", "hooks.example.com/x", "https://"])
@@ -138,7 +138,7 @@ def test_webhook_urls_must_be_http_urls(url: str) -> None:
 
 
 def test_hub_endpoint_must_be_an_http_url() -> None:
-    assert not _accepts(hub={"endpoint": "huggingface.co"})
+    assert not _accepts(hub={"endpoint": "hub.example.org"})
     assert Settings(hub={"endpoint": "http://127.0.0.1:8080/"}).hub.endpoint == "http://127.0.0.1:8080"
 
 

@@ -18,8 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ggufsync_assets.cli.main import main
+from ggufsync_assets.hub.safety import HUB_FILE_HOSTS, HUB_FILES_DOMAIN
 from ggufsync_assets.settings import ConfigError, load_settings
 from ggufsync_tests.configuration.conftest import Run, backups, snapshot
+from ggufsync_tests.hub_fixtures import HUB_HOST
 
 
 def _mode(path: Path) -> int:
@@ -69,16 +71,14 @@ class TestValidate:
         restricted = write_config(
             {
                 "environment": "staging",
-                "security": {"allowed_domains": ["huggingface.co", "api.huggingface.co"]},
+                "security": {"allowed_domains": [HUB_HOST, f"api.{HUB_HOST}"]},
             },
             name="sync-config-staging.yaml",
         )
         code, out, _ = run("validate", str(restricted))
         assert code == 0
-        assert (
-            f"warning: {restricted}: security.allowed_domains does not cover cas-bridge.xethub.hf.co" in out
-        )
-        assert 'add "hf.co"' in out
+        assert f"warning: {restricted}: security.allowed_domains does not cover {HUB_FILE_HOSTS[0]}" in out
+        assert f'add "{HUB_FILES_DOMAIN}"' in out
 
     def test_no_file_host_warning_when_nothing_reads_files(
         self, run: Run, write_config: Callable[..., Path]
@@ -86,7 +86,7 @@ class TestValidate:
         restricted = write_config(
             {
                 "environment": "staging",
-                "security": {"allowed_domains": ["huggingface.co"]},
+                "security": {"allowed_domains": [HUB_HOST]},
                 "gguf_headers": {"read": False},
                 "validation": {"enable_file_verification": False},
             },

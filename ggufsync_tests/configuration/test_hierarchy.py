@@ -48,15 +48,15 @@ def test_list_values_come_from_json_variables(
     write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_config({})
-    monkeypatch.setenv("GGUFSYNC_SECURITY__ALLOWED_DOMAINS", '["huggingface.co", "127.0.0.1"]')
-    assert load_settings().settings.security.allowed_domains == ["huggingface.co", "127.0.0.1"]
+    monkeypatch.setenv("GGUFSYNC_SECURITY__ALLOWED_DOMAINS", '["hub.example.org", "127.0.0.1"]')
+    assert load_settings().settings.security.allowed_domains == ["hub.example.org", "127.0.0.1"]
 
 
 def test_a_list_variable_that_is_not_json_is_a_clear_error(
     write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_config({})
-    monkeypatch.setenv("GGUFSYNC_SECURITY__ALLOWED_DOMAINS", "huggingface.co,hf.co")
+    monkeypatch.setenv("GGUFSYNC_SECURITY__ALLOWED_DOMAINS", "hub.example.org,cdn.example.org")
     with pytest.raises(ConfigError, match="JSON"):
         load_settings()
 

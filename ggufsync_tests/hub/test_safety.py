@@ -14,7 +14,9 @@ from ggufsync_assets.hub.errors import HubRefused, HubResponseError
 from ggufsync_assets.hub.safety import HUB_FILE_HOSTS, UrlPolicy, refused_file_hosts
 from ggufsync_assets.hubsim import HubSimulator, Repo
 from ggufsync_assets.settings import Settings
+from ggufsync_assets.settings.model import DEFAULT_ENDPOINT
 from ggufsync_tests.hub.conftest import TOKEN, ScriptedServer, options_for
+from ggufsync_tests.hub_fixtures import HUB_HOST
 
 WithClient = Callable[..., Any]
 
@@ -184,11 +186,11 @@ def test_detailed_logging_raises_request_lines_to_info(
 
 
 def test_the_default_allowed_domains_cover_the_hubs_file_hosts() -> None:
-    assert refused_file_hosts("https://huggingface.co", Settings().security.allowed_domains) == []
+    assert refused_file_hosts(DEFAULT_ENDPOINT, Settings().security.allowed_domains) == []
 
 
 def test_allowed_domains_without_hf_co_refuse_every_hub_file_host() -> None:
-    refused = refused_file_hosts("https://huggingface.co", ["huggingface.co", "api.huggingface.co"])
+    refused = refused_file_hosts(DEFAULT_ENDPOINT, [HUB_HOST, f"api.{HUB_HOST}"])
     assert refused == list(HUB_FILE_HOSTS)
 
 
