@@ -29,9 +29,10 @@ import polars as pl
 from ggufsync_assets.catalogue.contract import HEADER_FRAME
 from ggufsync_assets.gguf.header import GgufHeader, GgufHeaderError, parse_header
 from ggufsync_assets.gguf.memory import kv_bytes_per_token
-from ggufsync_assets.gguf.names import describe
+from ggufsync_assets.gguf.names import GGUF_SUFFIX
 from ggufsync_assets.hub.client import HubClient
 from ggufsync_assets.hub.errors import HubError, HubResponseError
+from ggufsync_assets.sync.records import INT64_MAX
 
 log = logging.getLogger("ggufsync.sync")
 
@@ -71,10 +72,10 @@ def header_targets(files: list[dict[str, Any]], *, every_logical_file: bool) -> 
 
 
 def split_by_gguf_split(file: dict[str, Any]) -> bool:
-    """A part written by llama.cpp's gguf-split, whose header carries split.* keys; a part cut with
-    `split` is plain bytes, its first part a whole file's header."""
-    name = describe(file["path"])
-    return file["split_count"] is not None and name is not None and not name.byte_split
+    """A part written by llama.cpp's gguf-split (`-00001-of-00003.gguf`), whose header carries split.*
+    keys; a part cut with `split` (`.gguf-split-a`, `.gguf.part1of2`: no .gguf suffix) is plain
+    bytes, its first part a whole file's header."""
+    return file["split_count"] is not None and file["path"].lower().endswith(GGUF_SUFFIX)
 
 
 class FirstReads:
@@ -172,7 +173,7 @@ def _largest(dtype: pl.DataType | type[pl.DataType]) -> int | None:
     zero or more); None for other columns."""
     if dtype == pl.Int32:
         return 2**31 - 1
-    return 2**63 - 1 if dtype == pl.Int64 else None
+    return INT64_MAX if dtype == pl.Int64 else None
 
 
 def header_row(repo_id: str, read: HeaderRead, now: datetime) -> dict[str, Any]:
