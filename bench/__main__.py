@@ -121,16 +121,20 @@ def simulator(repos: int, *, latency: float = 0.0) -> HubSimulator:
     )
 
 
+def seconds_of(module: str, *args: str) -> float:
+    """The seconds a bench module measured, run in a process of its own (its last line is JSON)."""
+    done = run([sys.executable, "-m", module, *args], dict(os.environ), ROOT)
+    return float(json.loads(done.output.splitlines()[-1])["seconds"])
+
+
 def steps_alone(sim: HubSimulator, folder: Path) -> float:
     """The sync steps without Dagster (list, refresh, score, publish) in a process of their own."""
-    steps = run([sys.executable, "-m", "bench.steps", sim.url, str(folder)], dict(os.environ), ROOT)
-    return float(json.loads(steps.output.splitlines()[-1])["seconds"])
+    return seconds_of("bench.steps", sim.url, str(folder))
 
 
 def trees_alone(sim: HubSimulator, in_flight: int) -> float:
     """Every repo's tree through plain httpx, `in_flight` at a time, in a process of its own."""
-    trees = run([sys.executable, "-m", "bench.trees_alone", sim.url, str(in_flight)], dict(os.environ), ROOT)
-    return float(json.loads(trees.output.splitlines()[-1])["seconds"])
+    return seconds_of("bench.trees_alone", sim.url, str(in_flight))
 
 
 def served(sim: HubSimulator) -> tuple[int, int, int, int]:
